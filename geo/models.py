@@ -77,6 +77,10 @@ class Article:
     published_how: str | None = None
     language: str | None = None
     body: tuple[tuple[int, int], ...] = ()
+    #: How much of ``published`` is known: "day", "month" (``published`` is the 1st) or "year".
+    published_precision: str | None = None
+    #: How the file was decoded: "utf-8", "utf-8-sig", "utf-16" or "cp1252" (reported as a problem).
+    encoding: str = "utf-8"
 
     def in_body(self, start: int, end: int) -> bool:
         """Whether the span ``[start, end)`` lies inside the article body.

@@ -1,0 +1,965 @@
+"""Read article files: decoding, metadata, body vs page boilerplate, and lazy sentence spans."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import difflib
+import functools
+import io
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Literal
+
+import syntok.segmenter
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from geo import settings
+from geo.errors import ArticleError, PathError, Problem
+from geo.models import Article
+
+#: Largest article file read (bytes). A scraped news page is rarely above 1 MB; 50 MB leaves
+#: room for long reports while refusing disk images, logs and other files given by mistake.
+MAX_ARTICLE_BYTES = 50 * 1024 * 1024
+
+#: File name suffixes read as articles when a folder is given.
+ARTICLE_SUFFIXES = (".txt", ".md")
+
+#: The metadata sidecar of a folder of articles (``seeds/index.yaml``).
+SIDECAR_NAME = "index.yaml"
+
+#: Keys allowed in a sidecar entry or in Markdown front matter.
+METADATA_KEYS = (
+    "title",
+    "outlet",
+    "url",
+    "published",
+    "published_how",
+    "language",
+    "confidence",
+    "notes",
+)
+
+Span = tuple[int, int]
+ParagraphClass = Literal["good", "near", "short", "bad"]
+
+# --------------------------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------------------------
+
+
+def _line_of(data: bytes | str, index: int) -> int:
+    """1-based line number of position ``index`` in ``data``."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    return data.count(newline, 0, index) + 1  # type: ignore[arg-type]
+
+
+def decode_article(data: bytes, path: str) -> tuple[str, str]:
+    r"""Decode article bytes; return ``(text, encoding)`` or raise ``ArticleError``.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order mark are read as
+    they are; other bytes are tried as Windows-1252, the usual encoding of text saved by older
+    Windows tools (the caller reports that as a problem). Line endings are kept as they are,
+    so offsets point into the text exactly as decoded.
+
+    Examples
+    --------
+    >>> decode_article("Yerevan\r\n".encode(), "a.txt")
+    ('Yerevan\r\n', 'utf-8')
+    >>> decode_article("café".encode("cp1252"), "a.txt")
+    ('café', 'cp1252')
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _check_text(_decode_strict(data, "utf-16", path), path), "utf-16"
+    if not data.strip():
+        what = "the file is empty" if not data else "the file holds only whitespace"
+        raise ArticleError([Problem(path, 1, what, "article text", "is this the right file?")])
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ArticleError([_binary_problem(path, _line_of(data, nul), f"NUL byte at byte {nul}")])
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+        text = _decode_strict(data, encoding, path)
+    return _check_text(text, path), encoding
+
+
+def _decode_strict(data: bytes, encoding: str, path: str) -> str:
+    """Decode or raise an ``ArticleError`` naming the line of the first undecodable byte."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        byte = data[exc.start : exc.start + 1].hex()
+        raise ArticleError(
+            [
+                Problem(
+                    path,
+                    line,
+                    f"byte 0x{byte} at byte {exc.start} is neither UTF-8 nor {encoding}",
+                    "a UTF-8 text file",
+                    "re-save the article as UTF-8 (e.g. iconv -f ENCODING -t UTF-8)",
+                )
+            ]
+        ) from None
+
+
+def _binary_problem(path: str, line: int, detail: str) -> Problem:
+    return Problem(
+        path,
+        line,
+        f"binary data, not text ({detail})",
+        "a plain-text article (.txt) or Markdown (.md)",
+        "export the article as plain text (a PDF, Word file or image cannot be read)",
+    )
+
+
+def _check_text(text: str, path: str) -> str:
+    """Reject decoded text that is blank or mostly control characters."""
+    if not text.strip():
+        raise ArticleError([Problem(path, 1, "the file holds only whitespace", "article text")])
+    sample = text[:100_000]
+    controls = [i for i, ch in enumerate(sample) if _is_control(ch)]
+    if len(controls) > max(8, len(sample) // 100):
+        line = _line_of(sample, controls[0])
+        raise ArticleError([_binary_problem(path, line, f"{len(controls)} control characters")])
+    return text
+
+
+def _is_control(ch: str) -> bool:
+    return ch not in "\t\n\r\f\v" and unicodedata.category(ch) == "Cc"
+
+
+# --------------------------------------------------------------------------------------------
+# Paragraphs and boilerplate
+# --------------------------------------------------------------------------------------------
+
+_LINE = re.compile(r"[^\r\n]+")
+_BLANK_LINE = re.compile(r"(?:\r\n|\r|\n)[ \t\f\v\xa0\u200b]*(?=\r\n|\r|\n|$)")
+
+
+def strip_span(text: str, start: int, end: int) -> Span:
+    r"""Shrink ``[start, end)`` so it neither starts nor ends with whitespace.
+
+    Examples
+    --------
+    >>> strip_span("  Baku \xa0", 0, 8)
+    (2, 6)
+    """
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def line_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    r"""Spans of the non-blank lines of ``text[start:end]``, whitespace stripped.
+
+    Examples
+    --------
+    >>> line_spans("Title\r\n\r\n  Body.\n")
+    [(0, 5), (11, 16)]
+    """
+    end = len(text) if end is None else end
+    spans = (strip_span(text, m.start(), m.end()) for m in _LINE.finditer(text, start, end))
+    return [(s, e) for s, e in spans if s < e]
+
+
+def block_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    r"""Spans of blank-line separated blocks (Markdown paragraphs), whitespace stripped.
+
+    Examples
+    --------
+    >>> block_spans("One\ntwo.\n\nThree.")
+    [(0, 8), (10, 16)]
+    """
+    end = len(text) if end is None else end
+    spans, cursor = [], start
+    for m in _BLANK_LINE.finditer(text, start, end):
+        spans.append(strip_span(text, cursor, m.start()))
+        cursor = m.end()
+    spans.append(strip_span(text, cursor, end))
+    return [(s, e) for s, e in spans if s < e]
+
+
+# Phrases of page chrome, matched on lower-cased text (a leading \b lets the regex engine skip
+# quickly: 10x faster on long pages). A strong phrase marks a short paragraph as boilerplate on
+# its own; weak phrases (site self-promotion, appeals) need two hits.
+_STRONG = re.compile(
+    r"\b(?:follow us|on social media|subscribe\b|newsletter|sign up\b|please enter your|"
+    r"your email|email address|leave a (?:comment|reply)|keep reading|show (?:less|more)|"
+    r"read more|source link|click here|all rights reserved|copyright|privacy policy|"
+    r"cookie|terms of (?:use|service)|photo credit|log ?in\b|sign in\b|share this|"
+    r"advertisement|you (?:may|might) also like|recommended for you)|©"
+)
+_WEAK = re.compile(
+    r"\b(?:our readers|our (?:website|site|mission|journalists|coverage)\b|we aim to\b|"
+    r"journalism|donat(?:e|ion)|tax-exempt|support (?:us|our)\b|contributions? to\b|"
+    r"page views|supporters|partner content\b|sponsored)"
+)
+# Whole short lines that are section furniture ("Comments", "More articles", "Latest").
+_FURNITURE = re.compile(
+    r"(?:\d+\s+)?comments?|related(?: articles| stories| posts| news)?|"
+    r"more (?:articles|stories|news)(?: from .*)?|latest(?: articles?| news| stories)?|"
+    r"must read|trending(?: now)?|most (?:read|popular)|tags?:.*|categories|share|"
+    r"advertisement|sponsored|newsletter|subscribe(?: now)?|print|email",
+    re.IGNORECASE,
+)
+_CAPTION = re.compile(
+    r"\b(?:(?:photo|image|picture|video)(?: credit)?s?\s*:|photo by\b|via shutterstock)|"
+    r"\((?:[^()]*/)?\s*(?:shutterstock|getty images|ap photo|afp|reuters|epa)\b[^()]*\)"
+)
+_WEATHER = re.compile(r"-?\d+(?:[.,]\d+)?\s*°?\s*[CF]", re.IGNORECASE)
+_IMAGE_NAME = re.compile(r"\S*(?:\.(?:jpe?g|png|gif|webp|svg|avif)|[_-]scaled|\d{5,}\S*)")
+_DATE_WORDS = re.compile(
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|"
+    r"apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|"
+    r"dec(?:ember)?|updated|published|posted|last|on|at|am|pm|a\.m\.|p\.m\.|gmt|utc|[ecmp][sd]t|"
+    r"\d{1,4}(?:st|nd|rd|th)?|\d{1,2}:\d{2}(?::\d{2})?|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}",
+    re.IGNORECASE,
+)
+_MONTH_OR_DAY = re.compile(
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|"
+    r"dec|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}",
+    re.IGNORECASE,
+)
+# A sentence end: . ! ? … possibly followed by closing quotes or brackets, then space or end.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:\s|$)")
+
+
+def is_date_line(line: str) -> bool:
+    """Whether a line is only a date/time stamp ("Monday, July 15, 2024", "Updated: May 15").
+
+    Examples
+    --------
+    >>> is_date_line("Updated: May 15 at 1:30 p.m.")
+    True
+    >>> is_date_line("May 15 was a quiet day in Yerevan.")
+    False
+    """
+    if len(line) > 60:
+        return False
+    tokens = [t for t in re.split(r"[\s,|·•]+", line.strip()) if t]
+    words = [t.rstrip(":;") for t in tokens]
+    return (
+        bool(words)
+        and all(_DATE_WORDS.fullmatch(w) for w in words)
+        and any(_MONTH_OR_DAY.match(w) for w in words)
+    )
+
+
+def is_page_chrome(line: str) -> bool:
+    """Whether one line is page chrome: weather, a date stamp, an image file name, site furniture.
+
+    Examples
+    --------
+    >>> [is_page_chrome(x) for x in ("30.1 C", "Follow us on social", "Shutterstock_4535-scaled")]
+    [True, True, True]
+    >>> is_page_chrome("Blinken warned lawmakers Azerbaijan may invade Armenia")
+    False
+    """
+    line = line.strip()
+    return bool(
+        _WEATHER.fullmatch(line)
+        or is_date_line(line)
+        or (" " not in line and _IMAGE_NAME.fullmatch(line))
+        or _FURNITURE.fullmatch(line.rstrip(":!"))
+        or _CAPTION.search(line.lower())
+        or (len(line) < 200 and _STRONG.search(line.lower()))
+    )
+
+
+def classify_paragraph(paragraph: str) -> ParagraphClass:
+    """Class of one paragraph: ``good`` prose, ``near`` (short prose), ``short`` or ``bad``.
+
+    ``bad`` is page chrome (see `is_page_chrome`) or an appeal/self-promotion paragraph (two
+    or more boilerplate phrases); ``short`` is a line without sentence punctuation or of fewer
+    than four words (labels, bylines, captions, teaser headlines).
+
+    Examples
+    --------
+    >>> classify_paragraph("Comments")
+    'bad'
+    >>> classify_paragraph("Analysis | Europe")
+    'short'
+    >>> classify_paragraph("Baku has proposed a route to the Nakhichevan exclave.")
+    'good'
+    """
+    text = paragraph.strip()
+    low = text.lower()
+    hits = 2 * len(_STRONG.findall(low)) + len(_WEAK.findall(low))
+    if is_page_chrome(text) or hits >= 2:
+        return "bad"
+    words = len(text.split())
+    if words < 4 or not _SENTENCE_END.search(text + " "):
+        return "short"
+    return "good" if words >= 8 and len(text) >= 50 else "near"
+
+
+def detect_body(
+    text: str, paragraphs: list[Span], title_span: Span | None = None
+) -> tuple[Span, ...]:
+    r"""Spans of article content among ``paragraphs``, like jusText on plain text.
+
+    Each paragraph is classified (`classify_paragraph`); ``bad`` paragraphs cut the page into
+    blocks, and the block with the most ``good`` prose is the article. Its ``good``
+    paragraphs, and the ``near`` ones between them, are the body; labels, captions and
+    headlines of other stories (``short``) are left out. The title span is part of the body.
+
+    Examples
+    --------
+    >>> page = "Follow us\nA long first paragraph of the story, told in words.\nComments"
+    >>> [page[s:e] for s, e in detect_body(page, line_spans(page))]
+    ['A long first paragraph of the story, told in words.']
+    """
+    classes = [classify_paragraph(text[s:e]) for s, e in paragraphs]
+    blocks: list[list[int]] = [[]]
+    for index, cls in enumerate(classes):
+        if cls == "bad":
+            blocks.append([])
+        else:
+            blocks[-1].append(index)
+
+    def prose(block: list[int]) -> int:
+        return sum(paragraphs[i][1] - paragraphs[i][0] for i in block if classes[i] == "good")
+
+    best = max(blocks, key=prose)
+    good = [i for i in best if classes[i] == "good"]
+    body = []
+    if good:
+        body = [
+            paragraphs[i]
+            for i in best
+            if classes[i] == "good" or (classes[i] == "near" and good[0] < i < good[-1])
+        ]
+    if title_span is not None and title_span not in body:
+        body.insert(0, title_span)
+    return tuple(sorted(body))
+
+
+# --------------------------------------------------------------------------------------------
+# Headline and metadata
+# --------------------------------------------------------------------------------------------
+
+
+def looks_like_headline(line: str) -> bool:
+    """Whether a line reads like a headline: 3-30 words, no sentence end, starts upper-case.
+
+    Examples
+    --------
+    >>> looks_like_headline("Ending US military assistance to Azerbaijan immediately")
+    True
+    >>> looks_like_headline("By usawebstories")
+    False
+    """
+    words = line.split()
+    first = line.lstrip("\"'“‘")[:1]
+    return (
+        3 <= len(words) <= 30
+        and not line.rstrip("\"'”’").endswith(".")
+        and (first.isupper() or first.isdigit())
+        and not is_page_chrome(line)
+        and not re.match(r"(?:by|photo|image|credit)\b", line, re.IGNORECASE)
+    )
+
+
+def find_headline(text: str, lines: list[Span], limit: int = 15) -> Span | None:
+    r"""Find the headline of a plain-text page: the first line unless it is page chrome.
+
+    Skips chrome (weather, date stamps, image names, "Follow us...") and then takes the first
+    of the next ``limit`` lines that looks like a headline (`looks_like_headline`).
+
+    Examples
+    --------
+    >>> page = "30.1 C\nMonday, July 15, 2024\n\nAliyev Accuses U.S. of Bias\nText."
+    >>> s, e = find_headline(page, line_spans(page)); page[s:e]
+    'Aliyev Accuses U.S. of Bias'
+    """
+    for rank, (start, end) in enumerate(lines[:limit]):
+        line = text[start:end]
+        if is_page_chrome(line):
+            continue
+        if rank == 0 or looks_like_headline(line):
+            return start, end
+    return None
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?")
+
+
+class _DatesAsText(RoundTripConstructor):
+    """Round-trip constructor that leaves timestamps as text.
+
+    A bad date then becomes a located problem (see `parse_published`) rather than a crash
+    inside the YAML library.
+    """
+
+
+_DatesAsText.add_constructor("tag:yaml.org,2002:timestamp", _DatesAsText.construct_yaml_str)
+
+
+def _yaml() -> YAML:
+    """Make a round-trip YAML loader: plain data only (no Python objects), with line numbers."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _DatesAsText
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _yaml_problem(exc: YAMLError, path: str, first_line: int) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = first_line + (mark.line if mark is not None else 0)
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line + first_line != line:
+        what += f" ({context} started on line {first_line + context_mark.line})"
+    return Problem(path, line, f"invalid YAML: {what}", "a YAML mapping of metadata keys")
+
+
+def _key_line(mapping: Any, key: Any, base: int, fallback: int) -> int:
+    """File line of ``key`` in a loaded YAML mapping (``fallback`` for plain dicts)."""
+    try:
+        return base + mapping.lc.key(key)[0]
+    except (AttributeError, KeyError, TypeError):
+        return fallback
+
+
+def parse_published(value: Any) -> tuple[dt.date, str] | None:
+    """Read a publication date: a date, ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``.
+
+    Returns ``(date, precision)`` with precision ``day``, ``month`` or ``year`` (the date is
+    then the first day of that month or year), ``None`` for null; raises ``ValueError``.
+
+    Examples
+    --------
+    >>> parse_published("2023-10")
+    (datetime.date(2023, 10, 1), 'month')
+    >>> parse_published(None) is None
+    True
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date(), "day"
+    if isinstance(value, dt.date):
+        return value, "day"
+    text = str(value).strip()
+    partial = _PARTIAL_DATE.fullmatch(text)
+    if partial and partial.group(2):
+        return dt.date(int(partial.group(1)), int(partial.group(2)), 1), "month"
+    if partial:
+        return dt.date(int(partial.group(1)), 1, 1), "year"
+    return dt.date.fromisoformat(text), "day"
+
+
+def validate_metadata(
+    entry: Any, path: str, line: int, *, base: int = 1, context: str = "metadata"
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Check one metadata mapping (sidecar entry or front matter); return clean values + problems.
+
+    ``line`` locates problems with the entry as a whole; keys are located by the YAML loader's
+    line numbers, counted from ``base`` (the file line of the YAML text's first line).
+
+    Examples
+    --------
+    >>> values, problems = validate_metadata({"titel": "x"}, "index.yaml", 3)
+    >>> str(problems[0]).split(" — ")[0]
+    "index.yaml:3: unknown metadata key 'titel'"
+    """
+    if entry is None:
+        return {}, []
+    if not isinstance(entry, Mapping):
+        what = f"{context} is a {type(entry).__name__}"
+        return {}, [Problem(path, line, what, f"a mapping with keys {', '.join(METADATA_KEYS)}")]
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, value in entry.items():
+        problem = _check_metadata_value(str(key), value, values)
+        if problem is not None:
+            what, expected, hint = problem
+            key_line = _key_line(entry, key, base, line)
+            problems.append(Problem(path, key_line, what, expected, hint))
+    return values, problems
+
+
+def _check_metadata_value(
+    key: str, value: Any, values: dict[str, Any]
+) -> tuple[str, str, str] | None:
+    """Store ``value`` under ``key`` in ``values`` or return ``(what, expected, hint)``."""
+    if key not in METADATA_KEYS:
+        close = difflib.get_close_matches(key, METADATA_KEYS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else ""
+        return f"unknown metadata key '{key}'", "one of " + ", ".join(METADATA_KEYS), hint
+    if key == "published":
+        try:
+            parsed = parse_published(value)
+        except ValueError:
+            return f"published date {value!r} is not a date", "YYYY-MM-DD, YYYY-MM or YYYY", ""
+        if parsed is not None:
+            values["published"], values["published_precision"] = parsed
+        return None
+    if value is not None and not isinstance(value, str):
+        return f"{key} is a {type(value).__name__}: {value!r}", "a string or null", ""
+    if key == "url" and value is not None and not re.match(r"https?://\S+\Z", value):
+        return f"url {value!r} is not an http(s) URL", "https://...", "or null when unknown"
+    if key == "language" and value is not None and not _LANGUAGE.fullmatch(value):
+        return f"language {value!r} is not a language code", "an ISO 639 code such as 'en'", ""
+    values[key] = value
+    return None
+
+
+def parse_front_matter(text: str, path: str) -> tuple[dict[str, Any], int]:
+    r"""Read the YAML front matter of a Markdown article; return ``(metadata, body_start)``.
+
+    Raises ``ArticleError`` with file:line problems for invalid YAML or unknown keys.
+
+    Examples
+    --------
+    >>> parse_front_matter("---\ntitle: Lachin\n---\nText", "a.md")
+    ({'title': 'Lachin'}, 22)
+    >>> parse_front_matter("No front matter", "a.md")
+    ({}, 0)
+    """
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, 0
+    try:
+        data = _yaml().load(io.StringIO(match.group(1)))
+    except (MarkedYAMLError, YAMLError) as exc:
+        raise ArticleError([_yaml_problem(exc, path, 2)]) from None
+    values, problems = validate_metadata(data, path, 2, base=2, context="front matter")
+    if problems:
+        raise ArticleError(problems)
+    return values, match.end()
+
+
+_MD_HEADING = re.compile(r"#{1,6}[ \t]+")
+
+
+def _markdown_title(text: str, blocks: list[Span]) -> Span | None:
+    """Span of the text of the first Markdown heading among the first blocks."""
+    for start, end in blocks[:5]:
+        heading = _MD_HEADING.match(text, start, end)
+        if heading:
+            line_end = text.find("\n", start, end)
+            return strip_span(text, heading.end(), end if line_end < 0 else line_end)
+    return None
+
+
+def parse_article(
+    text: str, *, article_id: str, path: str, metadata: Mapping[str, Any] | None = None
+) -> Article:
+    r"""Build an ``Article`` from decoded text (pure: reads no file).
+
+    ``.md`` paths get their YAML front matter read; other paths are plain text whose first
+    line is the headline unless it is page chrome. ``metadata`` (a sidecar entry, already
+    validated) wins over front matter and over the detected headline.
+
+    Examples
+    --------
+    >>> a = parse_article("Baku talks\nLeaders met in Baku on Monday to talk about peace.",
+    ...                   article_id="a", path="a.txt")
+    >>> a.title, [a.text[s:e] for s, e in a.body]
+    ('Baku talks', ['Baku talks', 'Leaders met in Baku on Monday to talk about peace.'])
+    """
+    values: dict[str, Any] = {}
+    if path.endswith(".md"):
+        values, start = parse_front_matter(text, path)
+        paragraphs = block_spans(text, start)
+        title_span = _markdown_title(text, paragraphs)
+    else:
+        paragraphs = line_spans(text)
+        title_span = find_headline(text, paragraphs)
+    if metadata:
+        values.update({k: v for k, v in metadata.items() if v is not None})
+    if isinstance(values.get("published"), str):
+        values["published"], values["published_precision"] = parse_published(values["published"])
+    title = values.get("title") or (text[slice(*title_span)] if title_span else None)
+    return Article(
+        id=article_id,
+        path=path,
+        text=text,
+        title=title,
+        title_span=title_span,
+        outlet=values.get("outlet"),
+        url=values.get("url"),
+        published=values.get("published"),
+        published_how=values.get("published_how"),
+        published_precision=values.get("published_precision"),
+        language=values.get("language"),
+        body=detect_body(text, paragraphs, title_span),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def _display(path: Path) -> str:
+    """Show a path in messages: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(settings.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def read_article_bytes(path: Path) -> bytes:
+    """Read an article file, refusing folders, missing files and files over the size limit."""
+    shown = _display(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            raise ArticleError(
+                [
+                    Problem(
+                        shown,
+                        1,
+                        f"the file is {size / 1e6:.1f} MB",
+                        f"at most {MAX_ARTICLE_BYTES // (1024 * 1024)} MB",
+                        "split it or check that it is an article",
+                    )
+                ]
+            )
+        with path.open("rb") as handle:
+            return handle.read(MAX_ARTICLE_BYTES + 1)
+    except FileNotFoundError:
+        what, hint = "no such file", "check the path (was the file moved or deleted?)"
+    except IsADirectoryError:
+        what, hint = "is a folder", "give the folder itself to load every article in it"
+    except PermissionError:
+        what, hint = "permission denied", "make the file readable (chmod a+r)"
+    except OSError as exc:
+        what, hint = f"cannot be read ({exc.strerror or exc})", ""
+    raise ArticleError([Problem(shown, 1, what, "a readable article file", hint)])
+
+
+def _load(path: Path, metadata: Mapping[str, Any] | None) -> tuple[Article, list[Problem]]:
+    """Load one article and the non-fatal problems about it (an encoding guess)."""
+    shown = _display(path)
+    data = read_article_bytes(path)
+    text, encoding = decode_article(data, shown)
+    notes = []
+    if encoding == "cp1252":
+        notes.append(
+            Problem(
+                shown,
+                _line_of(data, _first_non_utf8(data)),
+                "not UTF-8; read as Windows-1252 (cp1252)",
+                "UTF-8 text",
+                "check accented letters, or re-save the article as UTF-8",
+            )
+        )
+    article = parse_article(text, article_id=path.stem, path=shown, metadata=metadata)
+    if encoding != "utf-8":
+        article = replace(article, encoding=encoding)
+    return article, notes
+
+
+def _first_non_utf8(data: bytes) -> int:
+    """Byte index of the first byte that is not valid UTF-8 (0 when all of it is)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
+
+
+def load_article(path: Path, *, metadata: Mapping[str, Any] | None = None) -> Article:
+    r"""Read and parse one article file; raise ``ArticleError`` naming the file when it can't.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("Talks in Baku\nLeaders met in Baku on Monday.")
+    >>> load_article(folder / "a.txt").title
+    'Talks in Baku'
+    """
+    return _load(Path(path), metadata)[0]
+
+
+def article_paths(paths: Iterable[Path] | None = None) -> list[Path]:
+    """Expand files and folders into article files; folders give their *.txt/*.md, sorted.
+
+    The default is the bundled seeds folder (``settings.seeds_dir()``). Files named
+    explicitly are kept whatever their suffix (and missing ones too, so the loader reports
+    them).
+
+    Examples
+    --------
+    >>> [p.name for p in article_paths()][:1]
+    ['000_4a2e8bf07db3be1a.txt']
+    """
+    out: list[Path] = []
+    for path in [settings.seeds_dir()] if paths is None else map(Path, paths):
+        if path.is_dir():
+            out.extend(
+                sorted(p for p in path.iterdir() if p.suffix in ARTICLE_SUFFIXES and p.is_file())
+            )
+        else:
+            out.append(path)
+    return out
+
+
+def load_sidecar(folder: Path) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Read ``folder/index.yaml``: metadata per article stem, with file:line problems.
+
+    A missing sidecar is no problem (no metadata); an entry for a stem with no article file
+    in the folder, an unknown key or a bad date is.
+    """
+    path = folder / SIDECAR_NAME
+    shown = _display(path)
+    if not path.is_file():
+        return {}, []
+    try:
+        data = _yaml().load(path.read_text(encoding="utf-8"))
+    except (MarkedYAMLError, YAMLError) as exc:
+        return {}, [_yaml_problem(exc, shown, 1)]
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [Problem(shown, 1, f"cannot be read ({exc})", "a UTF-8 YAML file")]
+    if data is None:
+        return {}, []
+    if not isinstance(data, Mapping):
+        what = f"top level is a {type(data).__name__}"
+        return {}, [Problem(shown, 1, what, "a mapping of article id → metadata")]
+    stems = {p.stem for p in folder.iterdir() if p.suffix in ARTICLE_SUFFIXES}
+    entries: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for stem, entry in data.items():
+        line = _key_line(data, stem, 1, 1)
+        if str(stem) not in stems:
+            close = difflib.get_close_matches(str(stem), sorted(stems), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "remove the entry or add the file"
+            problems.append(
+                Problem(shown, line, f"no article '{stem}' in {folder.name}/", "a file stem", hint)
+            )
+            continue
+        values, entry_problems = validate_metadata(entry, shown, line)
+        problems.extend(entry_problems)
+        entries[str(stem)] = values
+    return entries, problems
+
+
+def load_articles(paths: Iterable[Path] | None = None) -> tuple[list[Article], list[Problem]]:
+    """Load every article; one bad file never stops the others.
+
+    Returns the articles that loaded and every problem: files that could not be read (empty,
+    binary, undecodable, too large, missing), invalid sidecars or front matter, duplicate ids,
+    and notes about files that did load but not as UTF-8.
+
+    Examples
+    --------
+    >>> articles, problems = load_articles()
+    >>> len(articles), problems
+    (5, [])
+    """
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    sidecars: dict[Path, dict[str, dict[str, Any]]] = {}
+    seen: dict[str, str] = {}
+    for path in article_paths(paths):
+        folder = path.parent
+        if folder not in sidecars:
+            sidecars[folder], sidecar_problems = load_sidecar(folder)
+            problems.extend(sidecar_problems)
+        if path.stem in seen:
+            problems.append(
+                Problem(
+                    _display(path),
+                    1,
+                    f"article id '{path.stem}' is already used by {seen[path.stem]}",
+                    "one file per article id (file stem)",
+                    "rename one of the files",
+                )
+            )
+            continue
+        try:
+            article, notes = _load(path, sidecars[folder].get(path.stem))
+        except ArticleError as exc:
+            problems.extend(exc.problems)
+            continue
+        seen[path.stem] = article.path
+        articles.append(article)
+        problems.extend(notes)
+    return articles, problems
+
+
+_UNSAFE_ID = re.compile(r"[/\\\x00]|^\.|^$|^\s|\s$")
+
+
+def safe_article_path(article_id: str, folder: Path) -> Path:
+    """Return the file of article ``article_id`` inside ``folder``; never a path outside it.
+
+    Only ids that are stems of existing ``.txt``/``.md`` files in ``folder`` are accepted;
+    ids with path separators, ``..``, NUL, absolute paths, and symlinks that resolve outside
+    the folder raise ``PathError``.
+
+    Examples
+    --------
+    >>> safe_article_path("000_4a2e8bf07db3be1a", settings.seeds_dir()).name
+    '000_4a2e8bf07db3be1a.txt'
+    >>> safe_article_path("../README", settings.seeds_dir())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    geo.errors.PathError: article id '../README' contains a path separator, '..' or NUL — ...
+    """
+    if not isinstance(article_id, str) or _UNSAFE_ID.search(article_id) or ".." in article_id:
+        raise PathError(
+            f"article id {article_id!r} contains a path separator, '..' or NUL — expected a "
+            "file stem such as '000_4a2e8bf07db3be1a'"
+        )
+    root = Path(folder).resolve()
+    for suffix in ARTICLE_SUFFIXES:
+        candidate = root / f"{article_id}{suffix}"
+        if candidate.is_file():
+            resolved = candidate.resolve()
+            if not resolved.is_relative_to(root):
+                raise PathError(
+                    f"article {article_id!r} in {root} links outside that folder "
+                    f"(to {resolved}) — expected a regular file inside it"
+                )
+            return resolved
+    raise PathError(
+        f"no article {article_id!r} in {root} — expected the stem of a .txt or .md file there"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------------------------
+
+#: Abbreviations that precede a name or a number and so never end a sentence (titles, ranks,
+#: months before a day). syntok splits after some of them ("Reps.", "Lt.", "Gov.").
+_NEVER_FINAL = re.compile(
+    r"(?:^|[\s(\[“\"'])(?:Reps?|Sens?|Gov|Govs|Lt|Col|Gen|Maj|Capt|Cmdr|Adm|Sgt|Cpl|Pvt|"
+    r"Brig|Mr|Mrs|Ms|Dr|Prof|Rev|Sen|Hon|Amb|Pres|Supt|Insp|Det|St|Mt|Ft|"
+    r"Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec|No|Nos|Vol|Art|Sec)\.$"
+)
+#: A country-style initialism ending a sentence when a typical sentence opener follows.
+_INITIALISM_END = re.compile(
+    r"\b(?:[A-Z]\.){2,}(?=\s+(?:He|She|It|They|We|I|The|This|That|These|Those|But|And|"
+    r"However|Yet|His|Her|Their|Its|Our|In|On|At|A|An)\b)"
+)
+
+
+def segment_paragraph(paragraph: str) -> list[Span]:
+    """Sentence spans of one paragraph (offsets into it, whitespace stripped).
+
+    syntok segments; two news rules fix it: no split after a title or month abbreviation
+    ("Reps. Nancy Pelosi", "Lt. Col. Anton", "Sept. 20"), and a split after an initialism
+    followed by a sentence opener ("...and the U.S. He was doubtful").
+
+    Examples
+    --------
+    >>> p = "Reps. Nancy Pelosi (D-Calif.) spoke. It ended at 1:30 p.m. on Friday."
+    >>> [p[s:e] for s, e in segment_paragraph(p)]
+    ['Reps. Nancy Pelosi (D-Calif.) spoke.', 'It ended at 1:30 p.m. on Friday.']
+    """
+    spans: list[Span] = []
+    for sentences in syntok.segmenter.analyze(paragraph):
+        for sentence in sentences:
+            last = sentence[-1]
+            span = (sentence[0].offset, min(len(paragraph), last.offset + len(last.value)))
+            if spans and _NEVER_FINAL.search(paragraph[spans[-1][0] : spans[-1][1]]):
+                spans[-1] = (spans[-1][0], span[1])
+            else:
+                spans.append(span)
+    out: list[Span] = []
+    for start, end in spans:
+        cuts = [start, *(m.end() for m in _INITIALISM_END.finditer(paragraph, start, end)), end]
+        out.extend(strip_span(paragraph, a, b) for a, b in itertools.pairwise(cuts))
+    return [(s, e) for s, e in out if s < e]
+
+
+@functools.lru_cache(maxsize=16)
+def _markdown_blocks(text: str) -> list[Span]:
+    """Blocks of a Markdown article, computed once per text."""
+    return block_spans(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _segment_cached(paragraph: str) -> tuple[Span, ...]:
+    """Segment a paragraph once; the cache is keyed by the paragraph's own text."""
+    return tuple(segment_paragraph(paragraph))
+
+
+def paragraph_span(article: Article, offset: int) -> Span:
+    r"""Return the paragraph holding ``offset``: a line (a blank-line block for Markdown).
+
+    Examples
+    --------
+    >>> paragraph_span(Article("a", "a.txt", "One.\r\nTwo. Three."), 8)
+    (6, 17)
+    """
+    text = article.text
+    if not 0 <= offset < len(text):
+        raise ValueError(f"offset {offset} is outside article {article.id!r} (0..{len(text) - 1})")
+    if article.path.endswith(".md"):
+        blocks = _markdown_blocks(text)
+        index = bisect.bisect_right(blocks, (offset, len(text) + 1)) - 1
+        if index >= 0 and blocks[index][0] <= offset < blocks[index][1]:
+            return blocks[index]
+        return offset, offset
+    start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    ends = [i for i in (text.find("\n", offset), text.find("\r", offset)) if i >= 0]
+    return strip_span(text, start, min(ends) if ends else len(text))
+
+
+def sentence_span(article: Article, offset: int) -> Span:
+    r"""Return the sentence of ``article`` holding character ``offset`` (a span into its text).
+
+    Only the paragraph holding the offset is segmented (and cached), so text that nobody
+    quotes is never segmented. An offset in whitespace between sentences gives the sentence
+    before it; one in a blank line gives the empty span ``(offset, offset)``.
+
+    Examples
+    --------
+    >>> a = Article("a", "a.txt", "Title\nIn a Sept. 20 statement, Blinken spoke. Baku said no.")
+    >>> s, e = sentence_span(a, a.text.index("Baku")); a.text[s:e]
+    'Baku said no.'
+    >>> s, e = sentence_span(a, a.text.index("Blinken")); a.text[s:e]
+    'In a Sept. 20 statement, Blinken spoke.'
+    """
+    start, end = paragraph_span(article, offset)
+    if start >= end or not start <= offset < end:
+        return offset, offset
+    found = (start, end)
+    for s, e in _segment_cached(article.text[start:end]):
+        if start + s > offset:
+            break
+        found = (start + s, start + e)
+    return found
+
+
+def sentences(article: Article, start: int = 0, end: int | None = None) -> list[Span]:
+    r"""Spans of the sentences overlapping ``[start, end)``, paragraph by paragraph.
+
+    Examples
+    --------
+    >>> a = Article("a", "a.txt", "Hello there.\nIt was Oct. 3. We left.")
+    >>> [a.text[s:e] for s, e in sentences(a)]
+    ['Hello there.', 'It was Oct. 3.', 'We left.']
+    """
+    end = len(article.text) if end is None else end
+    paragraphs = (
+        block_spans(article.text) if article.path.endswith(".md") else line_spans(article.text)
+    )
+    out = []
+    for p_start, p_end in paragraphs:
+        if p_end <= start or p_start >= end:
+            continue
+        for s, e in _segment_cached(article.text[p_start:p_end]):
+            if p_start + e > start and p_start + s < end:
+                out.append((p_start + s, p_start + e))
+    return out

@@ -1,0 +1,572 @@
+"""Tests of geo.articles: decoding, metadata, body vs boilerplate, sentences, safe paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from geo import articles, settings
+from geo.articles import (
+    article_paths,
+    classify_paragraph,
+    decode_article,
+    find_headline,
+    is_date_line,
+    is_page_chrome,
+    line_spans,
+    load_article,
+    load_articles,
+    load_sidecar,
+    parse_article,
+    safe_article_path,
+    segment_paragraph,
+    sentence_span,
+    sentences,
+)
+from geo.errors import ArticleError, PathError
+from geo.models import Article
+
+DATA = Path(__file__).parent / "data" / "articles"
+SEEDS = settings.PROJECT_ROOT / "seeds"
+SEED_IDS = sorted(p.stem for p in SEEDS.glob("*.txt"))
+
+
+def _yaml(path: Path):
+    return YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, Article]:
+    loaded, problems = load_articles([SEEDS])
+    assert problems == []
+    return {a.id: a for a in loaded}
+
+
+def _body_texts(article: Article) -> list[str]:
+    return [article.text[s:e] for s, e in article.body]
+
+
+# ------------------------------------------------------------------------------ seeds, body
+
+
+def test_every_seed_loads_with_sidecar_metadata(seeds):
+    assert sorted(seeds) == SEED_IDS
+    assert seeds["001_b795981f1a56da71"].published == dt.date(2021, 5, 14)
+    assert seeds["002_153932cd7976b42b"].published_precision == "month"
+    assert seeds["003_d19d5538abf86262"].published is None
+    assert {a.language for a in seeds.values()} == {"en"}
+    assert all(a.published_how for a in seeds.values())
+
+
+GOLD = _yaml(DATA / "seed_body.yaml")
+
+
+@pytest.mark.parametrize("seed_id", SEED_IDS)
+def test_every_line_of_every_seed_is_labelled_right(seeds, seed_id):
+    article = seeds[seed_id]
+    outside = GOLD[seed_id]
+    body = set(article.body)
+    used = set()
+    wrong = []
+    for start, end in line_spans(article.text):
+        line = article.text[start:end]
+        labels = [prefix for prefix in outside if line.startswith(prefix)]
+        used.update(labels)
+        if bool(labels) == ((start, end) in body):
+            wrong.append(("kept" if labels else "dropped") + f": {line[:70]}")
+    assert wrong == []
+    assert used == set(outside), "a gold label matches no line"
+
+
+@pytest.mark.parametrize(
+    ("seed_id", "phrase"),
+    [
+        ("002_153932cd7976b42b", "Romanian Constitutional Court"),
+        ("002_153932cd7976b42b", "Great March of Return"),
+        ("002_153932cd7976b42b", "forced President Bashar al-Assad out in Syria"),
+        ("002_153932cd7976b42b", "tax-exempt donation"),
+        ("000_4a2e8bf07db3be1a", "It belongs to the Member"),
+        ("003_d19d5538abf86262", "Please enter your comment!"),
+        ("003_d19d5538abf86262", "is a platform that showcases stories"),
+        ("004_2e719cd2e783e3e1", "Source link"),
+    ],
+)
+def test_teasers_forms_and_appeals_are_outside_the_body(seeds, seed_id, phrase):
+    article = seeds[seed_id]
+    start = article.text.index(phrase)
+    assert not article.in_body(start, start + len(phrase))
+
+
+def test_body_spans_are_stripped_sorted_and_point_into_the_text(seeds):
+    for article in seeds.values():
+        assert list(article.body) == sorted(article.body)
+        for start, end in article.body:
+            piece = article.text[start:end]
+            assert piece == piece.strip() and piece
+
+
+@pytest.mark.parametrize(
+    ("seed_id", "title"),
+    [
+        (
+            "000_4a2e8bf07db3be1a",
+            "Blinken warned lawmakers Azerbaijan may invade Armenia in coming weeks",
+        ),
+        ("002_153932cd7976b42b", "Ending US military assistance to Azerbaijan immediately"),
+        (
+            "003_d19d5538abf86262",
+            "Azerbaijan’s President Accuses U.S. of Supporting Armenia in Border Dispute",
+        ),
+    ],
+)
+def test_headline_skips_page_chrome(seeds, seed_id, title):
+    article = seeds[seed_id]
+    start, end = article.title_span
+    assert article.text[start:end] == title
+    assert article.in_body(start, end)
+
+
+@pytest.mark.parametrize(
+    ("page", "headline"),
+    [
+        ("30.1 C\nMonday, July 15, 2024\n\nTalks in Baku stall\nBody.", "Talks in Baku stall"),
+        (
+            "Follow us on social\nIMG_20230919_1234.jpg\nArmenia votes today\n",
+            "Armenia votes today",
+        ),
+        ("Armenia votes.\nMore text.", "Armenia votes."),  # first line is the headline
+        ("Follow us on social\nMust read\n", None),
+        ("", None),
+    ],
+)
+def test_find_headline(page, headline):
+    span = find_headline(page, line_spans(page))
+    assert (page[span[0] : span[1]] if span else None) == headline
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("30.1 C", True),
+        ("-4 °F", True),
+        ("Monday, July 15, 2024", True),
+        ("Updated: May 15 at 1:30 p.m.", True),
+        ("Follow us on social", True),
+        ("Shutterstock_453590944-scaled", True),
+        ("Please enter your name here", True),
+        ("Source link", True),
+        ("keep readingShow less", True),
+        ("Top photo credit: Palestinians take part in a demonstration.", True),
+        ("Blinken warned lawmakers Azerbaijan may invade Armenia", False),
+        ("Baku", False),
+        ("May 15 was a quiet day in Yerevan.", False),
+        ("", False),
+    ],
+)
+def test_is_page_chrome(line, expected):
+    assert is_page_chrome(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("Monday, July 15, 2024", True), ("12/05/2021 07:53", True), ("Syunik 2023", False)],
+)
+def test_is_date_line(line, expected):
+    assert is_date_line(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("Comments", "bad"),
+        ("Thanks to our readers, we reached new page views. Support our journalism.", "bad"),
+        ("Analysis | Europe", "short"),
+        ("Republic of Azerbaijan Ministry of Defense", "short"),
+        ("He denied it.", "short"),
+        ("Officials denied the report on Monday.", "near"),
+        ("Baku has proposed a route to the Nakhichevan exclave through Syunik.", "good"),
+        ("The fund received a donation of $5 million from the government of Armenia.", "good"),
+    ],
+)
+def test_classify_paragraph(paragraph, expected):
+    assert classify_paragraph(paragraph) == expected
+
+
+def test_related_tail_after_a_boundary_is_not_body():
+    page = (
+        "Talks in Baku\n"
+        "Leaders met in Baku on Monday to discuss the border and the road to Nakhchivan.\n"
+        "They agreed to meet again next month in Yerevan, officials from both sides said.\n"
+        "Related articles\n"
+        "Floods in Romania\n"
+        "Heavy rain flooded villages in Romania on Sunday, officials said, and roads closed.\n"
+    )
+    article = parse_article(page, article_id="x", path="x.txt")
+    assert _body_texts(article) == [
+        "Talks in Baku",
+        "Leaders met in Baku on Monday to discuss the border and the road to Nakhchivan.",
+        "They agreed to meet again next month in Yerevan, officials from both sides said.",
+    ]
+
+
+def test_page_without_prose_has_only_its_title_as_body():
+    article = parse_article("Home\nNews\nSports\n", article_id="x", path="x.txt")
+    assert _body_texts(article) == ["Home"]
+
+
+# ------------------------------------------------------------------------------ markdown
+
+
+def test_markdown_front_matter_and_body():
+    article = load_article(DATA / "front.md")
+    assert (article.title, article.outlet, article.url) == (
+        "Lachin corridor reopens",
+        "Example Daily",
+        "https://example.org/lachin",
+    )
+    assert article.published == dt.date(2023, 9, 1)
+    assert article.text[slice(*article.title_span)] == "Lachin corridor reopens"
+    body = _body_texts(article)
+    assert body[1].startswith("Traffic resumed on the Lachin corridor")
+    assert not any("Follow us" in piece for piece in body)
+    assert not any("outlet:" in piece for piece in body)
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        (
+            "bad_front.md",
+            r"bad_front\.md:4: invalid YAML: .*but got ':' \(while parsing a flow sequence "
+            r"started on line 3\)",
+        ),
+        (
+            "unknown_key.md",
+            r"unknown_key\.md:3: unknown metadata key 'publised'.*did you mean 'published'",
+        ),
+    ],
+)
+def test_bad_front_matter_is_a_located_problem(name, match):
+    with pytest.raises(ArticleError, match=match):
+        load_article(DATA / name)
+
+
+def test_sidecar_metadata_wins_over_front_matter():
+    text = "---\ntitle: From the file\n---\nBody text about Goris in Syunik, near the border."
+    article = parse_article(text, article_id="a", path="a.md", metadata={"title": "From sidecar"})
+    assert article.title == "From sidecar"
+
+
+# ------------------------------------------------------------------------------ sidecar
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "match"),
+    [
+        ("a:\n  titel: X\n", r"index\.yaml:2: unknown metadata key 'titel'"),
+        ("a:\n  title: X\n  published: 2023-13-45\n", r"index\.yaml:3: published date"),
+        ("a:\n  url: ftp://x\n", r"index\.yaml:2: url 'ftp://x' is not an http"),
+        ("a:\n  language: English\n", r"index\.yaml:2: language 'English'"),
+        ("b:\n  title: X\n", r"index\.yaml:1: no article 'b'"),
+        ("a: [1, 2\n", r"index\.yaml:2: invalid YAML"),
+        ("a: 1\na: 2\n", r"index\.yaml:2: invalid YAML: found duplicate key"),
+        ("a: hello\n", r"index\.yaml:1: metadata is a str"),
+        ("- a\n", r"index\.yaml:1: top level is a"),
+    ],
+)
+def test_sidecar_problems_are_located(tmp_path, sidecar, match):
+    (tmp_path / "a.txt").write_text("Talks in Baku\nLeaders met in Baku on Monday to talk.\n")
+    (tmp_path / "index.yaml").write_text(sidecar)
+    _, problems = load_sidecar(tmp_path)
+    assert len(problems) == 1
+    with pytest.raises(ArticleError, match=match):
+        raise ArticleError(problems)
+
+
+def test_sidecar_partial_dates(tmp_path):
+    (tmp_path / "a.txt").write_text("Talks\nLeaders met in Baku on Monday to talk.\n")
+    (tmp_path / "index.yaml").write_text("a:\n  published: '2023'\n  outlet: X\n")
+    [article], problems = load_articles([tmp_path])
+    assert problems == []
+    assert (article.published, article.published_precision) == (dt.date(2023, 1, 1), "year")
+
+
+def test_empty_or_missing_sidecar_is_fine(tmp_path):
+    (tmp_path / "a.txt").write_text("Talks\nLeaders met in Baku on Monday to talk.\n")
+    assert load_sidecar(tmp_path) == ({}, [])
+    (tmp_path / "index.yaml").write_text("# nothing yet\n")
+    assert load_sidecar(tmp_path) == ({}, [])
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("empty.txt", r"empty\.txt:1: the file is empty"),
+        ("blank.txt", r"blank\.txt:1: the file holds only whitespace"),
+        ("binary.txt", r"binary\.txt:2: binary data, not text \(NUL byte"),
+        (
+            "latin_undecodable.txt",
+            r"latin_undecodable\.txt:2: byte 0x81 .* neither UTF-8 nor cp1252",
+        ),
+        ("no_such_file.txt", r"no_such_file\.txt:1: no such file"),
+    ],
+)
+def test_bad_files_raise_located_problems(name, match):
+    with pytest.raises(ArticleError, match=match):
+        load_article(DATA / name)
+
+
+def test_folder_given_as_file_is_reported(tmp_path):
+    with pytest.raises(ArticleError, match="is a folder"):
+        articles.read_article_bytes(tmp_path)
+
+
+def test_permission_denied_is_reported(tmp_path, monkeypatch):
+    path = tmp_path / "locked.txt"
+    path.write_text("Talks\nLeaders met.\n")
+
+    def deny(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", deny)
+    with pytest.raises(ArticleError, match=r"locked\.txt:1: permission denied"):
+        load_article(path)
+
+
+def test_too_large_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(articles, "MAX_ARTICLE_BYTES", 100)
+    path = tmp_path / "big.txt"
+    path.write_text("Talks in Baku.\n" * 20)
+    with pytest.raises(ArticleError, match=r"big\.txt:1: the file is 0\.0 MB — expected at most"):
+        load_article(path)
+
+
+def test_crlf_offsets_point_into_the_text_as_decoded():
+    article = load_article(DATA / "crlf.txt")
+    assert "\r\n" in article.text
+    assert article.title == "Border talks resume in Baku"
+    for start, end in article.body:
+        assert "\r" not in article.text[start:end]
+    offset = article.text.index("Ijevan")
+    start, end = sentence_span(article, offset)
+    assert article.text[start:end].startswith("The talks on the border near Ijevan")
+    assert article.text[start:end].endswith("both sides.")
+
+
+def test_utf8_bom_is_dropped_and_noted():
+    article = load_article(DATA / "bom.txt")
+    assert article.text.startswith("Talks in Gyumri")
+    assert (article.title, article.encoding) == ("Talks in Gyumri", "utf-8-sig")
+
+
+def test_cp1252_is_read_and_reported():
+    article = load_article(DATA / "cp1252.txt")
+    assert article.encoding == "cp1252"
+    assert "café in Tbilisi on Friday — “quietly”" in article.text
+    _, problems = load_articles([DATA / "cp1252.txt"])
+    assert [str(p) for p in problems] == [
+        "tests/data/articles/cp1252.txt:1: not UTF-8; read as Windows-1252 (cp1252) — expected "
+        "UTF-8 text; check accented letters, or re-save the article as UTF-8"
+    ]
+
+
+def test_utf16_with_bom_is_read():
+    text, encoding = decode_article("Talks in Baku\nText.".encode("utf-16"), "a.txt")
+    assert (text, encoding) == ("Talks in Baku\nText.", "utf-16")
+
+
+def test_mostly_control_characters_is_binary():
+    with pytest.raises(ArticleError, match="binary data, not text"):
+        decode_article(bytes(range(1, 32)) * 10, "a.txt")
+
+
+def test_one_bad_article_never_stops_the_others():
+    loaded, problems = load_articles([DATA])
+    ids = {a.id for a in loaded}
+    assert {"hostile", "crlf", "bom", "cp1252", "front"} <= ids
+    failed = {Path(p.path).name for p in problems}
+    assert {"empty.txt", "blank.txt", "binary.txt", "bad_front.md", "unknown_key.md"} <= failed
+    assert not ids & {"empty", "blank", "binary", "bad_front", "unknown_key"}
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "same.txt").write_text("Talks\nLeaders met in Baku on Monday.\n")
+    loaded, problems = load_articles([tmp_path / "a", tmp_path / "b"])
+    assert len(loaded) == 1
+    assert "article id 'same' is already used" in str(problems[0])
+
+
+def test_ten_megabyte_article_is_handled(tmp_path):
+    paragraph = "Leaders met in Baku on Monday to discuss the road to Nakhchivan, officials said. "
+    path = tmp_path / "big.txt"
+    path.write_text("Big report\n" + (paragraph * 4 + "\n") * 32_000)
+    assert path.stat().st_size > 10_000_000
+    article = load_article(path)
+    assert len(article.body) == 32_001
+    offset = len(article.text) - 50
+    start, end = sentence_span(article, offset)
+    assert article.text[start:end] == paragraph.strip()
+
+
+# ------------------------------------------------------------------------------ paths
+
+
+def test_article_paths_expand_folders_sorted(tmp_path):
+    for name in ("b.md", "a.txt", "index.yaml", "c.pdf"):
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in article_paths([tmp_path])] == ["a.txt", "b.md"]
+    assert [p.name for p in article_paths()] == [f"{s}.txt" for s in SEED_IDS]
+    assert article_paths([]) == []
+
+
+@pytest.mark.parametrize(
+    ("article_id", "match"),
+    [
+        ("../README", "contains a path separator"),
+        ("..", "contains a path separator"),
+        ("a/b", "contains a path separator"),
+        ("a\\b", "contains a path separator"),
+        ("/etc/passwd", "contains a path separator"),
+        ("x\x00", "contains a path separator"),
+        ("", "contains a path separator"),
+        ("index", "no article 'index'"),
+        ("missing", "no article 'missing'"),
+    ],
+)
+def test_safe_article_path_refuses(tmp_path, article_id, match):
+    (tmp_path / "ok.txt").write_text("Talks\n")
+    (tmp_path / "index.yaml").write_text("{}\n")
+    with pytest.raises(PathError, match=match):
+        safe_article_path(article_id, tmp_path)
+
+
+def test_safe_article_path_accepts_and_refuses_escaping_symlinks(tmp_path):
+    inside, outside = tmp_path / "articles", tmp_path / "secret"
+    inside.mkdir()
+    outside.mkdir()
+    (inside / "ok.md").write_text("Talks\n")
+    (outside / "secret.txt").write_text("Secret\n")
+    os.symlink(outside / "secret.txt", inside / "leak.txt")
+    assert safe_article_path("ok", inside) == (inside / "ok.md").resolve()
+    with pytest.raises(PathError, match="links outside that folder"):
+        safe_article_path("leak", inside)
+
+
+# ------------------------------------------------------------------------------ sentences
+
+CASES = _yaml(DATA / "sentence_cases.yaml")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:30] or "empty" for c in CASES])
+def test_news_abbreviations_do_not_split_sentences(case):
+    text = case["text"]
+    assert [text[s:e] for s, e in segment_paragraph(text)] == case["sentences"]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "sentence_start"),
+    [
+        ("Reps. Nancy Pelosi", "Still, Blinken expressed confidence"),
+        ("Oct. 3 phone call", "In an Oct. 3 phone call"),
+        ("Sept. 20 statement", "In a Sept. 20 statement"),
+        ("Zangezur Corridor, whether", "Aliyev has said"),
+        ("Baku, Azerbaijan.", "Gabriel Gavin reported from Baku"),
+    ],
+)
+def test_sentence_span_on_the_seed(seeds, phrase, sentence_start):
+    article = seeds["000_4a2e8bf07db3be1a"]
+    start, end = sentence_span(article, article.text.index(phrase))
+    sentence = article.text[start:end]
+    assert sentence.startswith(sentence_start)
+    assert phrase in sentence and sentence == sentence.strip()
+
+
+def test_sentence_span_segments_only_the_paragraph_asked_for(seeds, monkeypatch):
+    calls = []
+    real = articles.segment_paragraph
+    monkeypatch.setattr(articles, "segment_paragraph", lambda p: calls.append(p) or real(p))
+    articles._segment_cached.cache_clear()
+    article = seeds["001_b795981f1a56da71"]
+    offset = article.text.index("Lt.")
+    first = sentence_span(article, offset)
+    assert sentence_span(article, offset + 1) == first
+    assert len(calls) == 1 and "Semelroth" in calls[0]
+    assert article.text[slice(*first)].startswith("Defense Department spokesman")
+
+
+@pytest.mark.parametrize("offset", [-1, 10_000])
+def test_sentence_span_outside_the_text(offset):
+    with pytest.raises(ValueError, match=r"offset .* is outside article 'a'"):
+        sentence_span(Article("a", "a.txt", "Hello."), offset)
+
+
+def test_sentence_span_in_a_blank_line_is_empty():
+    article = Article("a", "a.txt", "One.\n\nTwo.")
+    assert sentence_span(article, 5) == (5, 5)
+
+
+def test_sentences_in_a_range_and_markdown_blocks():
+    article = Article("a", "a.md", "One here.\nStill one. Two.\n\nThree.")
+    spans = sentences(article)
+    assert [article.text[s:e] for s, e in spans] == ["One here.", "Still one.", "Two.", "Three."]
+    assert sentences(article, 0, 3) == spans[:1]
+    assert sentences(Article("e", "e.txt", "")) == []
+
+
+TEXT = st.lists(
+    st.sampled_from([*"ab .,!?\n\r\xa0“”'", "U.S.", "Sept. ", "Baku", "\r\n", "Reps. "]),
+    max_size=60,
+).map("".join)
+
+
+@given(TEXT)
+def test_sentence_spans_lie_in_order_inside_the_text(text):
+    article = Article("h", "h.txt", text)
+    spans = sentences(article)
+    assert spans == sorted(spans)
+    for (_s1, e1), (s2, _) in itertools.pairwise(spans):
+        assert e1 <= s2
+    for start, end in spans:
+        piece = text[start:end]
+        assert piece and piece == piece.strip()
+        assert "\n" not in piece and "\r" not in piece
+        assert sentence_span(article, start) == (start, end)
+
+
+@given(TEXT)
+def test_parse_article_keeps_the_text_and_spans_valid(text):
+    if not text.strip():
+        return
+    article = parse_article(text, article_id="h", path="h.txt")
+    assert article.text == text
+    for start, end in article.body:
+        assert 0 <= start < end <= len(text)
+        assert text[start:end] == text[start:end].strip()
+
+
+# ------------------------------------------------------------------------------ hostile
+
+
+def test_hostile_fixture_keeps_markup_verbatim_for_escaping_later():
+    article = load_article(DATA / "hostile.txt")
+    body = " ".join(_body_texts(article))
+    for payload in (
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "javascript:alert(1)",
+    ):
+        assert payload in article.text
+    assert "Yerevan" in body
+    assert "<script>" in article.title
