@@ -1,0 +1,484 @@
+"""Layers: places, geometries, mentions and incidents joined into features with provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+from shapely.geometry import MultiPoint, Point, box
+from shapely.geometry.base import BaseGeometry
+
+from geo import settings
+from geo.errors import GeoError
+from geo.incidents import Incident, Report
+from geo.models import Article, Mention, Place
+
+#: Layer names, in drawing order (countries are context, drawn first).
+LAYER_NAMES = ("countries", "regions", "corridors", "borders", "settlements", "incidents")
+
+#: Layer of each gazetteer kind.
+KIND_LAYERS = {
+    "country": "countries",
+    "region": "regions",
+    "water": "regions",
+    "corridor": "corridors",
+    "border": "borders",
+    "settlement": "settlements",
+    "landmark": "settlements",
+    "incident": "incidents",
+}
+
+#: Kinds the filters accept.
+KINDS = tuple(KIND_LAYERS)
+
+#: Columns of every layer, in order (``geometry`` last); incidents add ``INCIDENT_COLUMNS``.
+COLUMNS = (
+    "id",
+    "name",
+    "kind",
+    "layer",
+    "source",
+    "precision",
+    "geo_precision",
+    "geo_precision_label",
+    "status",
+    "claimed_by",
+    "mention_count",
+    "article_count",
+    "first_published",
+    "last_published",
+    "provenance",
+)
+INCIDENT_COLUMNS = (
+    "event_type",
+    "date",
+    "date_start",
+    "date_end",
+    "time_precision",
+    "places",
+    "description",
+    "curated",
+    "disagreements",
+)
+
+
+class FilterError(GeoError, ValueError):
+    """A filter option cannot be understood (unknown role or kind, bad date)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the map and the exports show; the defaults show every article's body.
+
+    ``articles``/``kinds`` of ``None`` mean all; ``date_from``/``date_to`` bound the
+    publication date (an article without one is left out when either is set).
+
+    Examples
+    --------
+    >>> Filters().roles == frozenset({"locative", "attributive"})
+    True
+    """
+
+    articles: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+    roles: frozenset[str] = frozenset({"locative", "attributive"})
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    body_only: bool = True
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        articles: Iterable[str] = (),
+        kinds: Iterable[str] = (),
+        roles: Iterable[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        include_boilerplate: bool = False,
+    ) -> Filters:
+        """Build filters from command-line strings; empty lists mean the defaults.
+
+        Examples
+        --------
+        >>> Filters.from_options(kinds=["region"], since="2023-01-01").kinds
+        frozenset({'region'})
+        >>> Filters.from_options(roles=["local"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        geo.layers.FilterError: unknown role 'local' — expected one of locative, ...
+        """
+        kinds = _checked(kinds, KINDS, "kind")
+        roles = _checked(roles, settings.ROLES, "role")
+        date_from, date_to = _parse_day(since, "--since"), _parse_day(until, "--until")
+        if date_from and date_to and date_from > date_to:
+            raise FilterError(
+                f"--since {date_from} is after --until {date_to} — expected since <= until"
+            )
+        return cls(
+            articles=frozenset(articles) or None,
+            kinds=kinds or None,
+            roles=roles or cls.roles,
+            date_from=date_from,
+            date_to=date_to,
+            body_only=not include_boilerplate,
+        )
+
+    def keeps_article(self, article: Article | None, article_id: str) -> bool:
+        """Whether an article passes the article and publication-date filters."""
+        if self.articles is not None and article_id not in self.articles:
+            return False
+        if self.date_from is None and self.date_to is None:
+            return True
+        published = article.published if article else None
+        if published is None:
+            return False
+        return (self.date_from or published) <= published <= (self.date_to or published)
+
+    def keeps_kind(self, kind: str) -> bool:
+        """Whether a kind passes the kind filter."""
+        return self.kinds is None or kind in self.kinds
+
+    def keeps_mention(self, mention: Mention, article: Article | None) -> bool:
+        """Whether a mention passes the role, body and article filters."""
+        return (
+            mention.place_id is not None
+            and mention.role in self.roles
+            and (mention.in_body or not self.body_only)
+            and self.keeps_article(article, mention.article)
+        )
+
+    @property
+    def restricts_articles(self) -> bool:
+        """Whether the filters narrow the set of articles (by id or by date)."""
+        return self.articles is not None or self.date_from is not None or self.date_to is not None
+
+
+def _checked(values: Iterable[str], allowed: Sequence[str], what: str) -> frozenset[str]:
+    """Return the values as a set, or ``FilterError`` naming the first unknown one."""
+    values = frozenset(v.strip() for v in values if v.strip())
+    for value in sorted(values):
+        if value not in allowed:
+            raise FilterError(f"unknown {what} '{value}' — expected one of {', '.join(allowed)}")
+    return values
+
+
+def _parse_day(text: str | None, option: str) -> dt.date | None:
+    """Parse an ISO date option, or raise or ``FilterError`` saying what arrived."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise FilterError(f"{option} '{text}' is not a date — expected YYYY-MM-DD") from None
+
+
+def layer_for_kind(kind: str | None, geometry: BaseGeometry | None = None) -> str:
+    """Layer of a place kind; an unknown kind goes by geometry type.
+
+    Unknown kinds: polygons go to ``regions``, lines to ``corridors``, and points or
+    anything else to ``settlements``.
+
+    Examples
+    --------
+    >>> layer_for_kind("water")
+    'regions'
+    >>> layer_for_kind("airport", Point(44.4, 40.1))
+    'settlements'
+    >>> layer_for_kind(None)
+    'settlements'
+    """
+    if kind in KIND_LAYERS:
+        return KIND_LAYERS[kind]
+    geom_type = geometry.geom_type if geometry is not None else ""
+    if geom_type.endswith("Polygon"):
+        return "regions"
+    if geom_type.endswith("LineString"):
+        return "corridors"
+    return "settlements"
+
+
+def _provenance(
+    mentions: Iterable[Mention], articles: Mapping[str, Article], reports: Iterable[Report] = ()
+) -> list[dict[str, Any]]:
+    """Mentions and report quotes grouped by article, articles by publication date then id."""
+    quotes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in mentions:
+        article = articles.get(m.article)
+        text = article.text if article else ""
+        quotes[m.article].append(
+            {
+                "start": m.start,
+                "end": m.end,
+                "surface": m.surface,
+                "role": m.role,
+                "sentence": text[m.sentence_start : m.sentence_end],
+                "sentence_start": m.sentence_start,
+                "sentence_end": m.sentence_end,
+            }
+        )
+    for r in reports:
+        quotes[r.article].append(r.as_quote())
+    groups = []
+    for article_id, items in quotes.items():
+        article = articles.get(article_id)
+        published = article.published if article else None
+        groups.append(
+            {
+                "article": article_id,
+                "title": article.title if article else None,
+                "outlet": article.outlet if article else None,
+                "published": published.isoformat() if published else None,
+                "mentions": sorted(items, key=lambda q: (q["start"], q["end"])),
+            }
+        )
+    return sorted(groups, key=lambda g: (g["published"] or "9999", g["article"]))
+
+
+def _counts(provenance: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Mention/article counts and first/last publication dates of a provenance list."""
+    dates = sorted(g["published"] for g in provenance if g["published"])
+    return {
+        "mention_count": sum(len(g["mentions"]) for g in provenance),
+        "article_count": len(provenance),
+        "first_published": dates[0] if dates else None,
+        "last_published": dates[-1] if dates else None,
+    }
+
+
+def _precision_fields(level: int | None) -> dict[str, Any]:
+    """ACLED-style level and its label."""
+    return {
+        "geo_precision": level,
+        "geo_precision_label": settings.GEO_PRECISION_LEVELS.get(level) if level else None,
+    }
+
+
+def _regional_country(place: Place, resolved: Any) -> bool:
+    """Whether a place is a country whose geometry meets the map region (context layer)."""
+    geometry = getattr(resolved, "geometry", None)
+    if place.kind != "country" or geometry is None or geometry.is_empty:
+        return False
+    return bool(geometry.intersects(box(*settings.REGION_BBOX)))
+
+
+def _place_feature(
+    place: Place, resolved: Any, mentions: Sequence[Mention], articles: Mapping[str, Article]
+) -> dict[str, Any] | None:
+    """One place feature, or ``None`` when it has no geometry to draw."""
+    geometry = getattr(resolved, "geometry", None)
+    if geometry is None or geometry.is_empty:
+        return None
+    provenance = _provenance(mentions, articles)
+    level = getattr(resolved, "geo_precision", None) or place.geo_precision
+    return {
+        "id": place.id,
+        "name": place.name,
+        "kind": place.kind,
+        "layer": layer_for_kind(place.kind, geometry),
+        "source": getattr(resolved, "source", None),
+        "precision": getattr(resolved, "precision", None) or place.precision,
+        **_precision_fields(level),
+        "status": place.status,
+        "claimed_by": list(place.claimed_by),
+        **_counts(provenance),
+        "provenance": provenance,
+        "geometry": geometry,
+    }
+
+
+def _fallback_feature(
+    mentions: Sequence[Mention], articles: Mapping[str, Article]
+) -> dict[str, Any] | None:
+    """Build a feature for a place only the fallback resolved (a point from the mentions)."""
+    first = mentions[0]
+    if first.lon is None or first.lat is None:
+        return None
+    geometry = Point(first.lon, first.lat)
+    provenance = _provenance(mentions, articles)
+    kind = first.kind or "settlement"
+    return {
+        "id": first.place_id,
+        "name": first.surface,
+        "kind": kind,
+        "layer": layer_for_kind(kind, geometry),
+        "source": first.source,
+        "precision": "exact",
+        **_precision_fields(1),
+        "status": None,
+        "claimed_by": [],
+        **_counts(provenance),
+        "provenance": provenance,
+        "geometry": geometry,
+    }
+
+
+def incident_geometry(incident: Incident, geometries: Mapping[str, Any]) -> BaseGeometry | None:
+    """Return the incident's own geometry, else the representative points of its places."""
+    own = getattr(geometries.get(incident.id), "geometry", None)
+    if own is not None and not own.is_empty:
+        return own
+    points = []
+    for place_id in incident.places:
+        resolved = geometries.get(place_id)
+        lon, lat = getattr(resolved, "lon", None), getattr(resolved, "lat", None)
+        shape = getattr(resolved, "geometry", None)
+        if lon is not None and lat is not None:
+            points.append(Point(lon, lat))
+        elif shape is not None and not shape.is_empty:
+            points.append(shape.representative_point())
+    if not points:
+        return None
+    return points[0] if len(points) == 1 else MultiPoint(points)
+
+
+def _incident_feature(
+    incident: Incident,
+    geometries: Mapping[str, Any],
+    mentions: Sequence[Mention],
+    articles: Mapping[str, Article],
+    filters: Filters,
+) -> dict[str, Any] | None:
+    """One incident feature with the reports (and mentions) that pass the filters."""
+    reports = [
+        r
+        for r in incident.reports
+        if (r.in_body or not filters.body_only)
+        and filters.keeps_article(articles.get(r.article), r.article)
+    ]
+    if not reports and not mentions and (incident.reports or filters.restricts_articles):
+        return None
+    geometry = incident_geometry(incident, geometries)
+    if geometry is None:
+        return None
+    resolved = geometries.get(incident.id)
+    provenance = _provenance(mentions, articles, reports)
+    date = incident.date
+    level = incident.geo_precision
+    return {
+        "id": incident.id,
+        "name": incident.name,
+        "kind": "incident",
+        "layer": "incidents",
+        "source": getattr(resolved, "source", None)
+        or ("analyst" if incident.curated else "articles"),
+        "precision": getattr(resolved, "precision", None)
+        or ("exact" if level == 1 else "approximate"),
+        **_precision_fields(level),
+        "status": None,
+        "claimed_by": [],
+        **_counts(provenance),
+        "provenance": provenance,
+        "event_type": incident.event_type,
+        "date": date.iso if date else None,
+        "date_start": date.start.isoformat() if date else None,
+        "date_end": date.end.isoformat() if date else None,
+        "time_precision": date.precision if date else None,
+        "places": list(incident.places),
+        "description": incident.description,
+        "curated": incident.curated,
+        "disagreements": [dict(d) for d in incident.disagreements],
+        "geometry": geometry,
+    }
+
+
+def empty_layer(name: str) -> gpd.GeoDataFrame:
+    """Return an empty layer with its columns (EPSG:4326).
+
+    Examples
+    --------
+    >>> list(empty_layer("incidents").columns)[-3:]
+    ['curated', 'disagreements', 'geometry']
+    """
+    columns = list(COLUMNS) + (list(INCIDENT_COLUMNS) if name == "incidents" else [])
+    return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=settings.CRS)
+
+
+def _frame(name: str, features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Build a layer from feature dicts, sorted by id, columns in the documented order."""
+    if not features:
+        return empty_layer(name)
+    columns = [c for c in empty_layer(name).columns if c != "geometry"]
+    features = sorted(features, key=lambda f: f["id"])
+    data = {c: [f.get(c) for f in features] for c in columns}
+    frame = gpd.GeoDataFrame(
+        data, geometry=[f["geometry"] for f in features], crs=settings.CRS
+    ).astype({c: object for c in columns})
+    return frame
+
+
+def build_layers(
+    places: Mapping[str, Place],
+    geometries: Mapping[str, Any],
+    mentions: Sequence[Mention],
+    articles: Mapping[str, Article],
+    incidents: Sequence[Incident] = (),
+    filters: Filters | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Join places, geometries, mentions and incidents into the map's layers.
+
+    A place becomes a feature when at least one mention passes the filters. Countries of the
+    region are context: every gazetteer country whose geometry meets ``settings.REGION_BBOX``
+    is present (``mention_count`` 0 when no article names it under the filters) unless the
+    kind filter leaves countries out; other countries appear only when mentioned. Places of kind
+    ``incident`` are drawn from ``incidents``; mentions of them join that feature's
+    provenance. Names only the fallback resolved become points in the layer of their kind.
+
+    Parameters
+    ----------
+    places, geometries
+        Gazetteer places and their resolved geometries (``geometry``, ``source``,
+        ``precision``, ``geo_precision``, ``lon``, ``lat``), by place id.
+    mentions, articles
+        Mentions and the articles they point into (for titles, dates and sentences).
+    incidents
+        Curated and extracted incidents (``geo.incidents.extract_incidents``).
+    filters
+        What to keep (default: ``Filters()``).
+
+    Returns
+    -------
+    dict[str, geopandas.GeoDataFrame]
+        One frame per name of ``LAYER_NAMES`` (possibly empty), EPSG:4326, sorted by id.
+
+    Examples
+    --------
+    >>> layers = build_layers({}, {}, [], {})
+    >>> sorted(len(frame) for frame in layers.values())
+    [0, 0, 0, 0, 0, 0]
+    """
+    filters = filters or Filters()
+    by_place: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        if filters.keeps_mention(m, articles.get(m.article)):
+            by_place[m.place_id].append(m)  # type: ignore[index]
+    features: list[dict[str, Any]] = []
+    for place_id, place in places.items():
+        if place.kind == "incident" or not filters.keeps_kind(place.kind):
+            continue
+        if place_id in by_place or _regional_country(place, geometries.get(place_id)):
+            feature = _place_feature(
+                place, geometries.get(place_id), by_place.get(place_id, []), articles
+            )
+            if feature is not None:
+                features.append(feature)
+    for place_id, found in by_place.items():
+        if place_id not in places and filters.keeps_kind(found[0].kind or "settlement"):
+            feature = _fallback_feature(found, articles)
+            if feature is not None:
+                features.append(feature)
+    if filters.keeps_kind("incident"):
+        for incident in incidents:
+            feature = _incident_feature(
+                incident, geometries, by_place.get(incident.id, []), articles, filters
+            )
+            if feature is not None:
+                features.append(feature)
+    grouped: dict[str, list[dict[str, Any]]] = {name: [] for name in LAYER_NAMES}
+    for feature in features:
+        grouped[feature["layer"]].append(feature)
+    return {name: _frame(name, grouped[name]) for name in LAYER_NAMES}

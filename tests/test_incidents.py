@@ -1,0 +1,513 @@
+"""Tests for geo.incidents: dates, events, figures, reports, merging, curated links, seeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from geo.incidents import (
+    extract_incidents,
+    find_dates,
+    find_events,
+    find_figures,
+    normalise_date,
+)
+from geo.models import Article, Mention, Place
+
+OCT_12 = dt.date(2023, 10, 12)  # a Thursday
+
+
+# --- small hand-made world ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeGeometry:
+    geometry: Any
+    source: str = "test"
+    precision: str = "exact"
+    geo_precision: int | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+
+def _region(x0, y0, x1, y1):
+    return FakeGeometry(box(x0, y0, x1, y1), "test", "approximate", 3)
+
+
+def _town(lon, lat):
+    return FakeGeometry(Point(lon, lat), "GeoNames", "exact", 1, lon, lat)
+
+
+PLACES = {
+    "armenia": Place("armenia", "Armenia", "country", aliases=("Armenia",)),
+    "azerbaijan": Place("azerbaijan", "Azerbaijan", "country", aliases=("Azerbaijan",)),
+    "nagorno_karabakh": Place("nagorno_karabakh", "Nagorno-Karabakh", "region"),
+    "syunik": Place("syunik", "Syunik", "region"),
+    "nakhchivan": Place("nakhchivan", "Nakhchivan", "region"),
+    "jermuk": Place("jermuk", "Jermuk", "settlement"),
+    "stepanakert": Place("stepanakert", "Stepanakert", "settlement"),
+    "lachin_corridor": Place("lachin_corridor", "Lachin corridor", "corridor"),
+}
+GEOMETRIES = {
+    "armenia": _region(43.4, 38.8, 46.0, 41.3),
+    "azerbaijan": _region(46.0, 38.4, 50.4, 41.9),
+    "nagorno_karabakh": _region(46.3, 39.4, 47.2, 40.3),
+    "syunik": _region(45.5, 38.8, 46.0, 39.8),
+    "nakhchivan": _region(44.8, 38.8, 46.0, 39.6),  # overlaps syunik's box: fine for tests
+    "jermuk": _town(45.67, 39.84),
+    "stepanakert": _town(46.75, 39.82),
+    "lachin_corridor": FakeGeometry(
+        LineString([(45.9, 39.6), (46.6, 39.8)]), "analyst", "schematic", 3
+    ),
+}
+ALIASES = {
+    "Armenia": "armenia",
+    "Azerbaijan": "azerbaijan",
+    "Nagorno-Karabakh": "nagorno_karabakh",
+    "Karabakh": "nagorno_karabakh",
+    "Syunik": "syunik",
+    "Nakhchivan": "nakhchivan",
+    "Jermuk": "jermuk",
+    "Stepanakert": "stepanakert",
+    "Lachin corridor": "lachin_corridor",
+}
+
+
+def split_sentences(article: Article) -> list[tuple[int, int]]:
+    """Sentences end at '. ' or at a blank line (enough for hand-written test texts)."""
+    spans, start = [], 0
+    for match in re.finditer(r"(?<=[.!?])\s+(?=[A-Z])|\n\n+", article.text):
+        if re.search(r"\b[A-Z][a-z]{0,3}\.$", article.text[: match.start()]):
+            continue  # an abbreviation ("Sept.", "Rep.")
+        if article.text[start : match.start()].strip():
+            spans.append((start, match.start()))
+        start = match.end()
+    if article.text[start:].strip():
+        spans.append((start, len(article.text.rstrip())))
+    return spans
+
+
+def make_article(aid: str, text: str, published: dt.date | None = OCT_12, **kw) -> Article:
+    return Article(aid, f"{aid}.txt", text, published=published, body=((0, len(text)),), **kw)
+
+
+def find_mentions(article: Article, roles: dict[str, str] | None = None) -> list[Mention]:
+    """Mentions of every alias (longest first); role from ``roles`` by surface, else locative."""
+    roles = roles or {}
+    pattern = "|".join(sorted(map(re.escape, ALIASES), key=len, reverse=True))
+    spans = split_sentences(article)
+    found = []
+    for m in re.finditer(rf"\b(?:{pattern})\b", article.text):
+        place_id = ALIASES[m.group(0)]
+        s, e = next((s, e) for s, e in spans if s <= m.start() < e)
+        g = GEOMETRIES[place_id]
+        point = g.geometry.representative_point()
+        found.append(
+            Mention(
+                article.id,
+                m.start(),
+                m.end(),
+                m.group(0),
+                place_id,
+                PLACES[place_id].kind,
+                roles.get(m.group(0), "locative"),
+                point.x,
+                point.y,
+                s,
+                e,
+                article.in_body(m.start(), m.end()),
+                "gazetteer",
+                "alias",
+            )
+        )
+    return found
+
+
+def incidents_of(texts: dict[str, tuple[str, dt.date | None]], places=None, **kw):
+    articles = {aid: make_article(aid, text, pub) for aid, (text, pub) in texts.items()}
+    mentions = [m for a in articles.values() for m in find_mentions(a)]
+    return extract_incidents(
+        articles, mentions, places or PLACES, GEOMETRIES, sentences=split_sentences, **kw
+    )
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        (
+            "More recently, on Sept. 1 of this year, soldiers were killed.",
+            OCT_12,
+            [("2023-09-01", "day")],
+        ),
+        ("The incursion last month forced people out.", OCT_12, [("2023-09", "month")]),
+        ("X launched an incursion Wednesday.", OCT_12, [("2023-10-11", "day")]),
+        ("In September 2022, X launched an assault.", OCT_12, [("2022-09", "month")]),
+        ("The waiver has been issued since 2002.", OCT_12, [("2002/2023-10-12", "year")]),
+        ("an operation on September 19 against units", OCT_12, [("2023-09-19", "day")]),
+        ("In 2020, a six-week war erupted.", OCT_12, [("2020", "year")]),
+        ("the war that erupted three years ago", OCT_12, [("2020", "year")]),
+        ("a war in February of last year", OCT_12, [("2022-02", "month")]),
+        ("on 1 September 2023 at dawn", None, [("2023-09-01", "day")]),
+        ("the clashes of May 2021", None, [("2021-05", "month")]),
+        # a date in the future of a publication without a year goes back a year
+        ("on December 30 the talks began", OCT_12, [("2022-12-30", "day")]),
+        # invalid or not a date
+        ("Azerbaijan may invade soon.", OCT_12, []),
+        ("more than 100,000 people and $2020 in aid", OCT_12, []),
+        ("X launched an incursion Wednesday.", None, []),  # relative needs a publication date
+        ("Pallone tweeted Wednesday that it was invaded.", OCT_12, []),  # dates the tweet
+        ("In an Oct. 3 phone call, lawmakers pressed him.", OCT_12, []),  # dates the call
+        ("", OCT_12, []),
+    ],
+)
+def test_find_dates(text, published, expected):
+    assert [(d.iso, d.precision) for _, d in find_dates(text, published)] == expected
+
+
+def test_normalise_date_gives_interval_at_its_precision():
+    month = normalise_date("September 2022", OCT_12)
+    assert (month.start, month.end) == (dt.date(2022, 9, 1), dt.date(2022, 9, 30))
+    week = normalise_date("last week", OCT_12)
+    assert week.precision == "week" and (week.end - week.start).days == 6
+    assert normalise_date("not a date at all", OCT_12) is None
+
+
+# --- events and figures -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Azerbaijan launched an assault across the border.", ["attack"]),
+        ("artillery strikes and shelling hit the town", ["attack"]),
+        ("a checkpoint on the Lachin corridor and a blockade", ["blockade"]),
+        ("more than 100,000 Armenians fled; refugees arrived", ["displacement"]),
+        ("three servicemen were killed", ["killing"]),
+        ("Aliyev held talks with Erdogan", ["talks"]),
+        ("Azerbaijan could soon invade Armenia.", []),  # hypothetical
+        ("State saw a possibility that Azerbaijan would invade.", []),
+        ("The weather was fine.", []),
+        ("", []),
+    ],
+)
+def test_find_events(text, expected):
+    assert sorted({t for t, _, _ in find_events(text)}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("more than 100,000 ethnic Armenians", ("more than 100,000",)),
+        ("at least 200 soldiers died", ("at least 200",)),
+        ("tens of thousands of people", ("tens of thousands",)),
+        ("In 2020 the war ended.", ()),
+        ("$164 million for security", ()),
+        ("", ()),
+    ],
+)
+def test_find_figures(text, expected):
+    assert find_figures(text) == expected
+
+
+# --- the seven seed incidents on small texts ----------------------------------------------------
+
+SEVEN = [
+    # (text, published, event type, date iso, a place it must be at)
+    (
+        "Azerbaijan's offensive in September 2023 ended the Nagorno-Karabakh republic.",
+        OCT_12,
+        "attack",
+        "2023-09",
+        "nagorno_karabakh",
+    ),
+    (
+        "In September 2022, Azerbaijan launched an assault across the border into Jermuk.",
+        OCT_12,
+        "attack",
+        "2022-09",
+        "jermuk",
+    ),
+    (
+        "On Sept. 1 of this year, three servicemen were killed in Syunik.",
+        OCT_12,
+        "killing",
+        "2023-09-01",
+        "syunik",
+    ),
+    (
+        "Armenia says Azerbaijan launched an incursion into its territory in Syunik Wednesday.",
+        dt.date(2021, 5, 14),
+        "attack",
+        "2021-05-12",
+        "syunik",
+    ),
+    (
+        "Azerbaijan set up a checkpoint on the Lachin corridor in April 2023.",
+        OCT_12,
+        "blockade",
+        "2023-04",
+        "lachin_corridor",
+    ),
+    (
+        "On September 25, Aliyev held talks with Erdogan in Nakhchivan.",
+        OCT_12,
+        "talks",
+        "2023-09-25",
+        "nakhchivan",
+    ),
+    (
+        "Last month more than 100,000 Armenians fled Nagorno-Karabakh.",
+        OCT_12,
+        "displacement",
+        "2023-09",
+        "nagorno_karabakh",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "published", "event_type", "date", "place"), SEVEN)
+def test_seed_incident_shapes_are_extracted(text, published, event_type, date, place):
+    found = incidents_of({"a": (text, published)})
+    matching = [i for i in found if i.event_type == event_type]
+    assert len(matching) == 1, found
+    incident = matching[0]
+    assert incident.date.iso == date
+    assert place in incident.places
+    assert incident.reports[0].text.strip() == text
+    assert not incident.curated
+
+
+def test_geo_precision_from_places_and_near_cues():
+    (town,) = incidents_of({"a": ("Shelling hit Jermuk on September 13.", OCT_12)})
+    (near,) = incidents_of({"a": ("Shelling hit villages near Jermuk on September 13.", OCT_12)})
+    (region,) = incidents_of({"a": ("Shelling hit Syunik on September 13.", OCT_12)})
+    assert (town.geo_precision, near.geo_precision, region.geo_precision) == (1, 2, 3)
+    assert town.date.precision == "day"
+
+
+def test_sentence_without_place_borrows_previous_sentence_of_paragraph():
+    text = "Tension rose in Syunik. On Sept. 1 of this year, three soldiers were killed."
+    (incident,) = incidents_of({"a": (text, OCT_12)})
+    assert incident.places == ("syunik",)
+    assert incident.reports[0].places_from == "previous sentence"
+    alone = "Tension rose in Syunik.\n\nOn Sept. 1 of this year, three soldiers were killed."
+    assert incidents_of({"a": (alone, OCT_12)}) == ()
+
+
+def test_sentence_with_only_actors_is_placed_at_them_at_region_level():
+    text = "Armenia says Azerbaijan launched an incursion on May 12, 2021."
+    articles = {"a": make_article("a", text)}
+    mentions = find_mentions(articles["a"], {"Armenia": "metonymic", "Azerbaijan": "metonymic"})
+    (incident,) = extract_incidents(
+        articles, mentions, PLACES, GEOMETRIES, sentences=split_sentences
+    )
+    assert incident.places == ("armenia", "azerbaijan")
+    assert incident.geo_precision == 3
+    assert incident.reports[0].places_from == "actors"
+
+
+def test_undated_or_placeless_reports_make_no_extracted_incident():
+    assert incidents_of({"a": ("Clashes broke out in Syunik.", OCT_12)}) == ()
+    assert incidents_of({"a": ("Clashes broke out on September 3.", OCT_12)}) == ()
+    assert incidents_of({}) == ()
+
+
+# --- merging ------------------------------------------------------------------------------------
+
+
+def test_same_event_in_two_articles_merges_and_keeps_figure_disagreement():
+    found = incidents_of(
+        {
+            "a": ("Last month more than 100,000 Armenians fled Nagorno-Karabakh.", OCT_12),
+            "b": ("In September, some 80,000 people fled Stepanakert.", dt.date(2023, 10, 2)),
+        }
+    )
+    (incident,) = found
+    assert {r.article for r in incident.reports} == {"a", "b"}
+    assert incident.date.iso == "2023-09"
+    fields = {d["field"]: d for d in incident.disagreements}
+    assert set(fields) == {"figures"}
+    assert sorted(tuple(r["value"]) for r in fields["figures"]["reports"]) == [
+        ("more than 100,000",),
+        ("some 80,000",),
+    ]
+
+
+def test_close_days_merge_with_a_date_disagreement_far_days_do_not():
+    close = incidents_of(
+        {
+            "a": ("Shelling hit Jermuk on September 13.", OCT_12),
+            "b": ("Shelling hit Jermuk on September 14.", OCT_12),
+        }
+    )
+    assert len(close) == 1
+    assert [d["field"] for d in close[0].disagreements] == ["date"]
+    far = incidents_of(
+        {
+            "a": ("Shelling hit Jermuk on September 13.", OCT_12),
+            "b": ("Shelling hit Jermuk on September 29.", OCT_12),
+        }
+    )
+    assert len(far) == 2
+
+
+@pytest.mark.parametrize(
+    ("second", "merged"),
+    [
+        ("Shelling hit Jermuk in September.", True),  # month contains the day
+        ("Shelling hit Armenia on September 13.", True),  # country contains the town
+        ("Shelling hit Stepanakert on September 13.", False),  # elsewhere
+        ("Talks were held in Jermuk on September 13.", False),  # another event type
+        ("Shelling hit Jermuk in September 2022.", False),  # another year
+    ],
+)
+def test_merge_rules(second, merged):
+    found = incidents_of(
+        {"a": ("Shelling hit Jermuk on September 13.", OCT_12), "b": (second, OCT_12)}
+    )
+    assert (len(found) == 1) is merged
+
+
+def test_extracted_incident_ids_are_unique():
+    found = incidents_of(
+        {
+            "a": ("Shelling hit Jermuk on September 13.", OCT_12),
+            "b": ("Shelling hit Jermuk on September 13, 2022.", OCT_12),
+        }
+    )
+    ids = [i.id for i in found]
+    assert len(ids) == len(set(ids)) == 2
+
+
+# --- curated incidents --------------------------------------------------------------------------
+
+OFFENSIVE = Place(
+    "sept_2023_offensive",
+    "Azerbaijani offensive in Nagorno-Karabakh",
+    "incident",
+    date=dt.date(2023, 9, 19),
+    date_precision="day",
+    places=("nagorno_karabakh",),
+    description="One-day military offensive.",
+)
+
+
+def test_curated_incident_links_compatible_reports_automatically():
+    places = {**PLACES, OFFENSIVE.id: OFFENSIVE}
+    found = incidents_of(
+        {
+            "a": ("The offensive against Stepanakert on September 19 was swift.", OCT_12),
+            "b": ("The attack on Nagorno-Karabakh last month shocked observers.", OCT_12),
+            "c": ("An attack on Nagorno-Karabakh in 2020 was bloody.", OCT_12),
+        },
+        places=places,
+    )
+    curated = next(i for i in found if i.id == OFFENSIVE.id)
+    assert curated.curated and curated.date.iso == "2023-09-19"
+    assert {r.article for r in curated.reports} == {"a", "b"}
+    assert curated.disagreements == ()
+    others = [i for i in found if not i.curated]
+    assert [i.date.iso for i in others] == ["2020"]
+
+
+def test_explicit_sources_override_automatic_links():
+    pinned = Place(
+        **{
+            **OFFENSIVE.__dict__,
+            "sources": (
+                {"article": "c", "note": "an ATTACK on  Nagorno-Karabakh in 2020"},
+                {"article": "zz", "note": "no such article"},
+                {"url": "https://example.org", "note": "not an article"},
+            ),
+        },
+    )
+    found = incidents_of(
+        {
+            "a": ("The offensive against Stepanakert on September 19 was swift.", OCT_12),
+            "c": ("An attack on Nagorno-Karabakh in 2020 was bloody.", OCT_12),
+            "d": ("An attack on Nagorno-Karabakh in 2021 was bloody.", OCT_12),
+        },
+        places={**PLACES, pinned.id: pinned},
+    )
+    curated = next(i for i in found if i.id == pinned.id)
+    assert sorted(r.article for r in curated.reports) == ["a", "c"]  # c pinned, d rejected
+    assert [d["field"] for d in curated.disagreements] == ["date"]
+    assert [i.date.iso for i in found if not i.curated] == ["2021"]
+
+
+def test_undated_reports_link_only_recent_and_below_country_level():
+    places = {**PLACES, OFFENSIVE.id: OFFENSIVE}
+    found = incidents_of(
+        {
+            "recent": ("The offensive on Stepanakert shocked everyone.", OCT_12),
+            "late": ("The offensive on Stepanakert shocked everyone.", dt.date(2024, 9, 1)),
+            "unknown": ("The offensive on Stepanakert shocked everyone.", None),
+            "country": ("The offensive on Azerbaijan shocked everyone.", OCT_12),
+        },
+        places=places,
+    )
+    (curated,) = found
+    assert [r.article for r in curated.reports] == ["recent"]
+
+
+# --- the real seeds -----------------------------------------------------------------------------
+
+SEED_EXPECTATIONS = [
+    # (event type, date prefix, the place it must lie in, words of a quote)
+    ("attack", "2023-09", "nagorno_karabakh", "offensive"),
+    ("attack", "2022-09", "armenia", "assault"),
+    ("killing", "2023-09-01", "armenia", "servicemen"),
+    ("attack", "2021-05", "armenia", "incursion"),
+    ("blockade", "", "lachin_corridor", "checkpoint"),
+    ("talks", "", "nakhchivan_ar", "Erdogan"),
+    ("displacement", "2023-09", "nagorno_karabakh", "100,000"),
+]
+
+
+@pytest.fixture(scope="module")
+def seed_corpus():
+    pipeline = pytest.importorskip("geo.pipeline")
+    try:
+        corpus = pipeline.load_corpus()
+    except Exception as exc:  # the corpus is built by other modules; skip until they land
+        pytest.skip(f"corpus not available yet: {exc}")
+    return corpus, pipeline.corpus_incidents(corpus)
+
+
+def _lies_in(corpus, place_id: str, area_id: str) -> bool:
+    if place_id == area_id:
+        return True
+    place, area = corpus.geometries.get(place_id), corpus.geometries.get(area_id)
+    if place is None or area is None:
+        return False
+    return bool(area.geometry.buffer(0.05).contains(place.geometry.representative_point()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("event_type", "date", "area", "quote"), SEED_EXPECTATIONS)
+def test_seven_seed_incidents(seed_corpus, event_type, date, area, quote):
+    corpus, incidents = seed_corpus
+    if not date and not any(i.curated for i in incidents):
+        # the seeds give no date for these; it comes from data/gazetteer/incidents.yaml
+        pytest.skip("needs the curated incidents (data/gazetteer/incidents.yaml)")
+
+    def fits(i):
+        quotes = " ".join(r.text for r in i.reports)
+        return (
+            i.event_type == event_type
+            and (i.date is not None and i.date.iso.startswith(date))
+            and any(_lies_in(corpus, p, area) for p in i.places)
+            and quote.lower() in quotes.lower()
+        )
+
+    assert any(fits(i) for i in incidents), [
+        (i.id, i.event_type, i.date.iso if i.date else None, i.places) for i in incidents
+    ]

@@ -1,0 +1,458 @@
+"""Tests for geo.layers: filters, kind → layer, features with provenance, invariants."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point, box
+
+from geo.incidents import DateRange, Incident, Report
+from geo.layers import (
+    LAYER_NAMES,
+    FilterError,
+    Filters,
+    build_layers,
+    layer_for_kind,
+)
+from geo.models import Article, Mention, Place
+
+
+@dataclass(frozen=True)
+class FakeGeometry:
+    geometry: Any
+    source: str = "test"
+    precision: str = "exact"
+    geo_precision: int | None = None
+    lon: float | None = None
+    lat: float | None = None
+
+
+PLACES = {
+    "armenia": Place("armenia", "Armenia", "country"),
+    "iran": Place("iran", "Iran", "country"),
+    "syunik": Place("syunik", "Syunik", "region"),
+    "sevan": Place("sevan", "Lake Sevan", "water"),
+    "zangezur_corridor": Place(
+        "zangezur_corridor",
+        "Zangezur corridor",
+        "corridor",
+        status="proposed",
+        claimed_by=("AZE", "TUR"),
+    ),
+    "arm_irn_border": Place("arm_irn_border", "Armenia–Iran border", "border"),
+    "goris": Place("goris", "Goris", "settlement"),
+    "tatev": Place("tatev", "Tatev Monastery", "landmark"),
+    "lachin_blockade": Place(
+        "lachin_blockade",
+        "Lachin blockade",
+        "incident",
+        date=dt.date(2022, 12, 12),
+        places=("goris",),
+    ),
+}
+GEOMETRIES = {
+    "armenia": FakeGeometry(box(43.4, 38.8, 46.6, 41.3), "OSM", "exact", 3),
+    "iran": FakeGeometry(box(44.0, 25.0, 63.0, 38.9), "Natural Earth", "exact", 3),
+    "syunik": FakeGeometry(box(45.5, 38.8, 46.6, 39.8), "Natural Earth", "exact", 3),
+    "sevan": FakeGeometry(box(45.0, 40.1, 45.6, 40.6), "analyst", "approximate", 3),
+    "zangezur_corridor": FakeGeometry(
+        LineString([(46.5, 39.2), (45.6, 39.2)]), "derived", "schematic", 3
+    ),
+    "arm_irn_border": FakeGeometry(LineString([(46.0, 38.9), (46.5, 38.9)]), "derived", "exact", 3),
+    "goris": FakeGeometry(Point(46.34, 39.51), "GeoNames", "exact", 1, 46.34, 39.51),
+    "tatev": FakeGeometry(Point(46.25, 39.38), "GeoNames", "exact", 1, 46.25, 39.38),
+}
+
+TEXT_A = "Shelling hit Goris. Baku wants the Zangezur corridor. Lake Sevan is calm."
+TEXT_B = "Goris and Syunik border Iran. Boilerplate: Tatev Monastery."
+ARTICLES = {
+    "a": Article(
+        "a",
+        "a.txt",
+        TEXT_A,
+        title="Title A",
+        outlet="Outlet A",
+        published=dt.date(2023, 9, 20),
+        body=((0, len(TEXT_A)),),
+    ),
+    "b": Article(
+        "b",
+        "b.txt",
+        TEXT_B,
+        title="Title B",
+        outlet="Outlet B",
+        published=dt.date(2021, 5, 14),
+        body=((0, 29),),
+    ),
+}
+
+
+def mention(
+    article: str, surface: str, place_id: str | None, role: str = "locative", nth: int = 0
+) -> Mention:
+    text = ARTICLES[article].text
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(surface, start + 1)
+    s = text.rfind(". ", 0, start)
+    s = 0 if s < 0 else s + 2
+    e = text.find(".", start) + 1
+    kind = PLACES[place_id].kind if place_id in PLACES else "settlement"
+    return Mention(
+        article,
+        start,
+        start + len(surface),
+        surface,
+        place_id,
+        kind,
+        role,
+        None,
+        None,
+        s,
+        e,
+        ARTICLES[article].in_body(start, start + len(surface)),
+        "gazetteer",
+        "alias",
+    )
+
+
+MENTIONS = [
+    mention("a", "Goris", "goris"),
+    mention("a", "Baku", None, "metonymic"),  # unresolved name: never a feature
+    mention("a", "Zangezur corridor", "zangezur_corridor"),
+    mention("a", "Lake Sevan", "sevan"),
+    mention("b", "Goris", "goris"),
+    mention("b", "Syunik", "syunik"),
+    mention("b", "Iran", "iran", "metonymic"),
+    mention("b", "Tatev Monastery", "tatev"),  # outside the body
+]
+
+REPORT = Report(
+    article="a",
+    sentence_start=0,
+    sentence_end=19,
+    text=TEXT_A[:19],
+    event_type="attack",
+    trigger="Shelling",
+    trigger_start=0,
+    date=DateRange(dt.date(2023, 9, 13), dt.date(2023, 9, 13), "day", "September 13"),
+    places=("goris",),
+    geo_precision=1,
+    published=dt.date(2023, 9, 20),
+)
+INCIDENTS = [
+    Incident(
+        "attack_2023_09_13_goris",
+        "Attack, Goris, 2023-09-13",
+        "attack",
+        REPORT.date,
+        ("goris",),
+        1,
+        (REPORT,),
+    ),
+    Incident(
+        "lachin_blockade",
+        "Lachin blockade",
+        "blockade",
+        DateRange(dt.date(2022, 12, 12), dt.date(2022, 12, 12), "day"),
+        ("goris",),
+        1,
+        curated=True,
+        description="Road blocked.",
+    ),
+]
+
+
+def layers(filters: Filters | None = None, mentions=MENTIONS, incidents=INCIDENTS):
+    return build_layers(PLACES, GEOMETRIES, mentions, ARTICLES, incidents, filters)
+
+
+def ids(result) -> dict[str, list[str]]:
+    return {name: list(frame["id"]) for name, frame in result.items() if len(frame)}
+
+
+# --- kinds and filters --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "geometry", "expected"),
+    [
+        ("country", None, "countries"),
+        ("region", None, "regions"),
+        ("water", None, "regions"),
+        ("corridor", None, "corridors"),
+        ("border", None, "borders"),
+        ("settlement", None, "settlements"),
+        ("landmark", None, "settlements"),
+        ("incident", None, "incidents"),
+        ("airport", Point(0, 0), "settlements"),
+        ("park", box(0, 0, 1, 1), "regions"),
+        ("road", LineString([(0, 0), (1, 1)]), "corridors"),
+        (None, None, "settlements"),
+        ("", None, "settlements"),
+    ],
+)
+def test_layer_for_kind(kind, geometry, expected):
+    assert layer_for_kind(kind, geometry) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, Filters()),
+        (
+            {"articles": ["a"], "kinds": ["region", "water"]},
+            Filters(articles=frozenset({"a"}), kinds=frozenset({"region", "water"})),
+        ),
+        ({"roles": ["metonymic"]}, Filters(roles=frozenset({"metonymic"}))),
+        (
+            {"since": "2023-01-01", "until": "2023-12-31"},
+            Filters(date_from=dt.date(2023, 1, 1), date_to=dt.date(2023, 12, 31)),
+        ),
+        ({"include_boilerplate": True}, Filters(body_only=False)),
+        ({"since": "", "kinds": [" "]}, Filters()),
+    ],
+)
+def test_filters_from_options(options, expected):
+    assert Filters.from_options(**options) == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"roles": ["locativ"]}, r"unknown role 'locativ' — expected one of locative, metonymic"),
+        ({"kinds": ["town"]}, r"unknown kind 'town' — expected one of country, region"),
+        ({"since": "20/09/2023"}, r"--since '20/09/2023' is not a date — expected YYYY-MM-DD"),
+        ({"until": "yesterday"}, r"--until 'yesterday' is not a date"),
+        (
+            {"since": "2024-01-01", "until": "2023-01-01"},
+            r"--since 2024-01-01 is after --until 2023-01-01",
+        ),
+    ],
+)
+def test_filters_from_options_errors(options, message):
+    with pytest.raises(FilterError, match=message):
+        Filters.from_options(**options)
+
+
+# --- features -----------------------------------------------------------------------------------
+
+
+def test_default_layers():
+    result = layers()
+    assert list(result) == list(LAYER_NAMES)
+    assert ids(result) == {
+        "countries": ["armenia", "iran"],  # every country, as context
+        "regions": ["sevan", "syunik"],
+        "corridors": ["zangezur_corridor"],
+        "settlements": ["goris"],  # tatev only outside the body
+        "incidents": ["attack_2023_09_13_goris", "lachin_blockade"],
+    }
+    for name, frame in result.items():
+        assert frame.crs == "EPSG:4326", name
+
+
+def test_feature_properties_and_provenance():
+    goris = layers()["settlements"].set_index("id").loc["goris"]
+    assert (goris["name"], goris["kind"], goris["layer"]) == ("Goris", "settlement", "settlements")
+    assert (goris["source"], goris["precision"], goris["geo_precision"]) == ("GeoNames", "exact", 1)
+    assert goris["geo_precision_label"] == "town"
+    assert (goris["mention_count"], goris["article_count"]) == (2, 2)
+    assert (goris["first_published"], goris["last_published"]) == ("2021-05-14", "2023-09-20")
+    first, second = goris["provenance"]
+    assert (first["article"], first["title"], first["outlet"], first["published"]) == (
+        "b",
+        "Title B",
+        "Outlet B",
+        "2021-05-14",
+    )
+    (quote,) = second["mentions"]
+    assert quote == {
+        "start": 13,
+        "end": 18,
+        "surface": "Goris",
+        "role": "locative",
+        "sentence": "Shelling hit Goris.",
+        "sentence_start": 0,
+        "sentence_end": 19,
+    }
+    assert TEXT_A[quote["start"] : quote["end"]] == quote["surface"]
+    corridor = layers()["corridors"].iloc[0]
+    assert (corridor["status"], corridor["claimed_by"]) == ("proposed", ["AZE", "TUR"])
+
+
+def test_countries_are_context_with_zero_counts():
+    countries = layers()["countries"].set_index("id")
+    assert countries.loc["armenia", "mention_count"] == 0
+    assert countries.loc["armenia", "provenance"] == []
+    assert countries.loc["iran", "mention_count"] == 0  # its only mention is metonymic
+
+
+def test_far_countries_appear_only_when_mentioned():
+    places = {**PLACES, "chile": Place("chile", "Chile", "country")}
+    geometries = {**GEOMETRIES, "chile": FakeGeometry(box(-75, -55, -67, -17))}
+    result = build_layers(places, geometries, MENTIONS, ARTICLES, (), None)
+    assert list(result["countries"]["id"]) == ["armenia", "iran"]
+    named = Mention(**{**MENTIONS[0].__dict__, "place_id": "chile", "kind": "country"})
+    result = build_layers(places, geometries, [named], ARTICLES, (), None)
+    assert list(result["countries"]["id"]) == ["armenia", "chile", "iran"]
+
+
+def test_incident_features():
+    frame = layers()["incidents"].set_index("id")
+    attack = frame.loc["attack_2023_09_13_goris"]
+    assert (attack["event_type"], attack["date"], attack["time_precision"]) == (
+        "attack",
+        "2023-09-13",
+        "day",
+    )
+    assert attack["geometry"].equals(Point(46.34, 39.51))
+    assert attack["provenance"][0]["mentions"][0]["sentence"] == "Shelling hit Goris."
+    assert attack["mention_count"] == 1 and not attack["curated"]
+    blockade = frame.loc["lachin_blockade"]
+    assert (
+        blockade["curated"] and blockade["mention_count"] == 0 and blockade["source"] == "analyst"
+    )
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (
+            Filters(articles=frozenset({"b"})),
+            {"countries": ["armenia", "iran"], "regions": ["syunik"], "settlements": ["goris"]},
+        ),
+        (Filters(kinds=frozenset({"settlement", "landmark"})), {"settlements": ["goris"]}),
+        (
+            Filters(kinds=frozenset({"settlement", "landmark"}), body_only=False),
+            {"settlements": ["goris", "tatev"]},
+        ),
+        (
+            Filters(kinds=frozenset({"country"}), roles=frozenset({"metonymic"})),
+            {"countries": ["armenia", "iran"]},
+        ),
+        (
+            Filters(date_from=dt.date(2023, 1, 1)),
+            {
+                "countries": ["armenia", "iran"],
+                "regions": ["sevan"],
+                "corridors": ["zangezur_corridor"],
+                "settlements": ["goris"],
+                "incidents": ["attack_2023_09_13_goris"],
+            },
+        ),
+        (
+            Filters(date_to=dt.date(2022, 1, 1), kinds=frozenset({"region", "incident"})),
+            {"regions": ["syunik"]},
+        ),
+        (Filters(articles=frozenset({"nope"}), kinds=frozenset({"region"})), {}),
+    ],
+)
+def test_filters_select_features(filters, expected):
+    assert ids(layers(filters)) == expected
+
+
+def test_role_filter_changes_counts():
+    iran = layers(Filters(roles=frozenset({"metonymic"})))["countries"].set_index("id").loc["iran"]
+    assert iran["mention_count"] == 1
+    assert iran["provenance"][0]["mentions"][0]["role"] == "metonymic"
+
+
+def test_empty_inputs_give_empty_layers_with_columns():
+    result = build_layers({}, {}, [], {})
+    assert all(len(frame) == 0 for frame in result.values())
+    assert "provenance" in result["regions"].columns
+    assert "disagreements" in result["incidents"].columns
+
+
+def test_fallback_mention_becomes_a_point():
+    extra = mention("a", "Baku", None)
+    extra = Mention(
+        **{
+            **extra.__dict__,
+            "place_id": "geonames:587084",
+            "lon": 49.89,
+            "lat": 40.38,
+            "source": "fallback",
+            "kind": "settlement",
+        }
+    )
+    frame = layers(mentions=[extra], incidents=())["settlements"]
+    assert list(frame["id"]) == ["geonames:587084"]
+    assert frame.iloc[0]["geometry"].equals(Point(49.89, 40.38))
+
+
+def test_mentions_of_an_incident_place_join_the_incident():
+    extra = Mention(**{**MENTIONS[0].__dict__, "place_id": "lachin_blockade", "kind": "incident"})
+    frame = layers(mentions=[extra])["incidents"].set_index("id")
+    assert frame.loc["lachin_blockade", "mention_count"] == 1
+    assert "lachin_blockade" not in list(layers(mentions=[extra])["settlements"]["id"])
+
+
+# --- invariant: every feature lands in exactly one layer ----------------------------------------
+
+KINDS = ["country", "region", "water", "corridor", "border", "settlement", "landmark", "airport"]
+SHAPES = [Point(46.0, 40.0), box(45, 39, 46, 40), LineString([(45, 39), (46, 40)])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(KINDS),
+            st.integers(0, 2),
+            st.booleans(),
+            st.sampled_from(["locative", "metonymic", "attributive"]),
+        ),
+        max_size=12,
+    ),
+    st.sets(st.sampled_from(KINDS)) | st.none(),
+)
+def test_every_feature_lands_in_exactly_one_layer(specs, kinds):
+    places, geometries, mentions = {}, {}, []
+    for n, (kind, shape, mentioned, role) in enumerate(specs):
+        pid = f"p{n}"
+        places[pid] = Place(pid, pid, kind)
+        geometries[pid] = FakeGeometry(SHAPES[shape])
+        if mentioned:
+            mentions.append(
+                Mention(
+                    "a",
+                    0,
+                    5,
+                    "Shell",
+                    pid,
+                    kind,
+                    role,
+                    None,
+                    None,
+                    0,
+                    19,
+                    True,
+                    "gazetteer",
+                    "alias",
+                )
+            )
+    filters = Filters(kinds=frozenset(kinds) if kinds is not None else None)
+    result = build_layers(places, geometries, mentions, ARTICLES, (), filters)
+    seen: list[str] = []
+    for name, frame in result.items():
+        assert list(frame["layer"]) == [name] * len(frame)
+        assert frame["id"].is_unique
+        seen.extend(frame["id"])
+    assert len(seen) == len(set(seen))
+    expected = {
+        pid
+        for pid, p in places.items()
+        if filters.keeps_kind(p.kind)
+        and (
+            p.kind == "country"
+            or any(m.place_id == pid and m.role != "metonymic" for m in mentions)
+        )
+    }
+    assert set(seen) == expected
