@@ -254,7 +254,8 @@ def read_natural_earth(folder: Path) -> gpd.GeoDataFrame:
     """NE 5.1.1 admin-0 with ``iso_a3``/``iso_a2``/``name`` chosen as documented."""
     zpath = folder / MEMBERS["natural_earth"][0]
     cols = ["ISO_A3", "ADM0_A3", "ISO_A2", "ISO_A2_EH", "NAME"]
-    ne = pyogrio.read_dataframe(f"/vsizip/{zpath}", columns=cols)
+    # The shapefile ships no .cpg, so GDAL would guess Latin-1; NE's .dbf is UTF-8.
+    ne = pyogrio.read_dataframe(f"/vsizip/{zpath}", columns=cols, encoding="utf-8")
     ne["iso_a3"] = ne["ISO_A3"].where(ne["ISO_A3"] != "-99", ne["ADM0_A3"])
     iso2 = ne["ISO_A2"].where(ne["ISO_A2"] != "-99", ne["ISO_A2_EH"])
     ne["iso_a2"] = iso2.where(iso2 != "-99", "")
