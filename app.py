@@ -1,7 +1,864 @@
-"""refmap's Streamlit app (placeholder until the map app lands)."""
+"""refmap's Streamlit app: the map of what the articles say, the article reader, the gazetteer."""
 
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import tempfile
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-st.set_page_config(page_title="refmap", layout="wide")
-st.title("refmap")
-st.info("The map app is being built; run `python -m geo mentions` for the mention table.")
+from geo import maps, settings
+from geo.errors import GeoError, ProblemsError
+from geo.layers import KINDS, LAYER_NAMES, Filters
+
+VIEWS = ("Map", "Charts", "Gazetteer", "Articles")
+ROLE_HELP = {
+    "locative": "the place as a place (“shelling near Goris”)",
+    "attributive": "a place describing someone (“Reps. … of California”)",
+    "metonymic": "the place standing for its government (“Baku has proposed”)",
+}
+MAP_HEIGHT = 640
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading (cached by file fingerprints; the last valid corpus survives a broken gazetteer edit)
+
+
+@dataclass
+class Loaded:
+    """A loaded corpus plus the derived values the app caches alongside it."""
+
+    corpus: Any
+    fingerprint: str
+    loaded_at: dt.datetime
+    incidents: dict[bool, tuple[Any, ...]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def incidents_for(self, include_boilerplate: bool) -> tuple[Any, ...]:
+        """Incidents of the corpus (computed once per boilerplate setting)."""
+        from geo.pipeline import corpus_incidents
+
+        with self.lock:
+            if include_boilerplate not in self.incidents:
+                self.incidents[include_boilerplate] = tuple(
+                    corpus_incidents(self.corpus, include_boilerplate=include_boilerplate)
+                )
+            return self.incidents[include_boilerplate]
+
+
+def input_files() -> list[Path]:
+    """Every file the corpus is built from: gazetteer YAML, articles (+ sidecar), boundaries."""
+    files: list[Path] = []
+    for folder, patterns in (
+        (settings.gazetteer_dir(), ("*.yaml", "*.yml")),
+        (settings.seeds_dir(), ("*.txt", "*.md", "*.yaml")),
+        (settings.boundaries_dir(), ("*",)),
+    ):
+        for pattern in patterns:
+            files.extend(p for p in folder.glob(pattern) if p.is_file())
+    return sorted(set(files))
+
+
+def input_fingerprint() -> str:
+    """Fingerprint of the inputs from file names, sizes and modification times (no reads)."""
+    digest = hashlib.sha256()
+    for path in input_files():
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the articles and the gazetteer…")
+def load_inputs(fingerprint: str) -> Loaded:
+    """Load the corpus (boilerplate mentions included; the filters decide what shows)."""
+    from geo.pipeline import load_corpus
+
+    corpus = load_corpus(include_boilerplate=True)
+    return Loaded(corpus, fingerprint, dt.datetime.now())
+
+
+@st.cache_resource
+def last_valid() -> dict[str, Loaded]:
+    """Process-wide holder of the last corpus that loaded cleanly (new sessions fall back on it)."""
+    return {}
+
+
+@st.cache_resource(max_entries=2, show_spinner="Preparing the offline basemap…")
+def load_basemap(fingerprint: str) -> maps.Basemap | None:
+    """The offline basemap from the bundled boundaries (``None`` when they cannot be read)."""
+    from geo.boundaries import load_boundaries
+
+    try:
+        return maps.prepare_basemap(load_boundaries())
+    except GeoError:
+        return None
+
+
+def boundaries_fingerprint() -> str:
+    """Fingerprint of the boundary files only (the basemap does not depend on articles)."""
+    digest = hashlib.sha256()
+    for path in sorted(settings.boundaries_dir().glob("*")):
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def current_inputs() -> Loaded | None:
+    """The corpus for this rerun; on a load error, show it and fall back on the last valid one."""
+    fingerprint = input_fingerprint()
+    try:
+        loaded = load_inputs(fingerprint)
+    except GeoError as exc:
+        show_load_error(exc)
+        previous = st.session_state.get("last_valid") or last_valid().get("corpus")
+        if previous is not None:
+            st.warning(
+                f"The map keeps showing the last valid gazetteer (loaded "
+                f"{previous.loaded_at:%H:%M:%S}). Fix the file(s) above and save: the app "
+                "picks the change up on the next rerun, no restart needed."
+            )
+        return previous
+    st.session_state["last_valid"] = loaded
+    last_valid()["corpus"] = loaded
+    return loaded
+
+
+def show_load_error(exc: GeoError) -> None:
+    """Show a load error with every ``file:line`` problem."""
+    if isinstance(exc, ProblemsError) and exc.problems:
+        lines = "\n".join(f"- `{p}`" for p in exc.problems[:50])
+        more = f"\n- … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
+        head = str(exc).splitlines()[0]
+        st.error(f"**The gazetteer or the articles have errors — {head}:**\n{lines}{more}")
+    else:
+        st.error(f"**Cannot load the data:** {exc}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters and layers
+
+
+def filter_key(filters: Filters) -> tuple[Any, ...]:
+    """A hashable, order-independent key of ``filters`` for the caches."""
+    return (
+        tuple(sorted(filters.articles)) if filters.articles is not None else None,
+        tuple(sorted(filters.kinds)) if filters.kinds is not None else None,
+        tuple(sorted(filters.roles)),
+        filters.date_from.isoformat() if filters.date_from else None,
+        filters.date_to.isoformat() if filters.date_to else None,
+        filters.body_only,
+    )
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters: Filters) -> dict:
+    """The layers of the corpus under ``_filters`` (cached by corpus fingerprint + filters)."""
+    from geo.layers import build_layers
+
+    corpus = _loaded.corpus
+    return build_layers(
+        corpus.gazetteer.places,
+        corpus.geometries,
+        corpus.mentions,
+        corpus.articles,
+        _loaded.incidents_for(not _filters.body_only),
+        _filters,
+    )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def map_for(
+    fingerprint: str,
+    key: tuple[Any, ...],
+    focus: tuple[float, float, float, float] | None,
+    link_base: str,
+    compact: bool,
+    _layers: Mapping[str, Any],
+    _basemap: maps.Basemap | None,
+) -> Any:
+    """The folium map of ``_layers`` (rebuilt only when the corpus, filters or focus change)."""
+    return maps.build_map(
+        _layers, basemap=_basemap, focus=focus, link_base=link_base, legend=not compact
+    )
+
+
+def article_label(article: Any) -> str:
+    """``Outlet · 2023-10-01 — Title`` for pickers."""
+    date = article.published.isoformat() if article.published else "undated"
+    title = article.title or article.id
+    if len(title) > 70:
+        title = title[:69] + "…"
+    return f"{article.outlet or 'unknown outlet'} · {date} — {title}"
+
+
+def sidebar_filters(corpus: Any) -> Filters:
+    """The sidebar filters; returns the ``Filters`` they describe."""
+    side = st.sidebar
+    side.subheader("Filters")
+    articles = corpus.articles
+    ordered = sorted(articles, key=lambda a: (articles[a].published or dt.date.max, a))
+    chosen = side.multiselect(
+        "Articles",
+        ordered,
+        format_func=lambda a: article_label(articles[a]),
+        placeholder="All articles",
+        key="f_articles",
+    )
+    kinds = side.multiselect("Kinds", list(KINDS), placeholder="All kinds", key="f_kinds")
+    roles = {
+        role
+        for role in ("locative", "attributive")
+        if side.checkbox(role.capitalize(), value=True, help=ROLE_HELP[role], key=f"f_{role}")
+    }
+    if side.toggle(
+        "Include metonymic mentions", value=False, help=ROLE_HELP["metonymic"], key="f_metonymic"
+    ):
+        roles.add("metonymic")
+    if not roles:
+        side.warning("No role selected: the map shows only the countries for context.")
+    date_from = date_to = None
+    dates = sorted(a.published for a in articles.values() if a.published)
+    if dates and dates[0] < dates[-1]:
+        picked = side.date_input(
+            "Published between",
+            value=(dates[0], dates[-1]),
+            min_value=dates[0],
+            max_value=dates[-1],
+            key="f_dates",
+            help="Narrowing the range leaves out undated articles.",
+        )
+        if isinstance(picked, Sequence) and len(picked) == 2:
+            lo, hi = picked
+            if (lo, hi) != (dates[0], dates[-1]):
+                date_from, date_to = lo, hi
+    body_only = side.checkbox(
+        "Article body only",
+        value=True,
+        help="Leave out mentions in page boilerplate (menus, captions, 'read more' links).",
+        key="f_body",
+    )
+    return Filters(
+        articles=frozenset(chosen) or None,
+        kinds=frozenset(kinds) or None,
+        roles=frozenset(roles),
+        date_from=date_from,
+        date_to=date_to,
+        body_only=body_only,
+    )
+
+
+def layer_counts(layers: Mapping[str, Any]) -> dict[str, int]:
+    """Features, mentions and distinct articles shown by ``layers``."""
+    features = sum(len(gdf) for gdf in layers.values())
+    mentions = 0
+    articles: set[str] = set()
+    for gdf in layers.values():
+        if len(gdf) and "provenance" in gdf:
+            for provenance in gdf["provenance"]:
+                for entry in provenance or []:
+                    articles.add(entry["article"])
+                    mentions += len(entry.get("mentions") or [])
+    return {"features": features, "mentions": mentions, "articles": len(articles)}
+
+
+def show_counts(layers: Mapping[str, Any]) -> None:
+    """Counts of what is shown, in the sidebar."""
+    counts = layer_counts(layers)
+    side = st.sidebar
+    side.markdown(
+        f"**Shown:** {counts['features']} features · {counts['mentions']} quotes · "
+        f"{counts['articles']} articles"
+    )
+    per_layer = " · ".join(
+        f"{maps.LAYER_TITLES.get(name, name)} {len(gdf)}" for name, gdf in layers.items() if len(gdf)
+    )
+    side.caption(per_layer or "Nothing passes the filters.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+
+
+def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, tuple[float, ...]]:
+    """Label ``alias → name (kind)`` → bounds, for every name of every drawable place."""
+    options: dict[str, tuple[float, ...]] = {}
+    for place_id, place in corpus.gazetteer.places.items():
+        geometry = getattr(corpus.geometries.get(place_id), "geometry", None)
+        if geometry is None or geometry.is_empty:
+            continue
+        bounds = maps.pad_bounds(tuple(geometry.bounds))
+        names = dict.fromkeys([place.name, *place.aliases, *dict(place.names).values()])
+        for name in names:
+            label = f"{name} → {place.name} ({place.kind})" if name != place.name else (
+                f"{place.name} ({place.kind})"
+            )
+            options.setdefault(label, bounds)
+    for gdf in layers.values():
+        for row in gdf[gdf["source"] == "fallback"].itertuples() if len(gdf) else ():
+            label = f"{row.name} (GeoNames fallback)"
+            options.setdefault(label, maps.pad_bounds(tuple(row.geometry.bounds)))
+    return dict(sorted(options.items(), key=lambda kv: kv[0].casefold()))
+
+
+def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> tuple[float, ...] | None:
+    """A place finder over every name and alias; returns the bounds to zoom to."""
+    options = search_options(corpus, layers)
+    picked = st.sidebar.selectbox(
+        "Find a place",
+        list(options),
+        index=None,
+        placeholder="Any name or alias…",
+        key="search",
+        help="Type any spelling the gazetteer knows (aliases, other scripts); the map zooms to it.",
+    )
+    return options.get(picked) if picked else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+
+
+def link_base() -> str:
+    """Absolute address of the app (popup links leave the map's iframe)."""
+    url = getattr(st.context, "url", None) or ""
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    return base or "/"
+
+
+def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, focus: Any) -> None:
+    """The main map, then the downloads."""
+    basemap = load_basemap(boundaries_fingerprint())
+    fmap = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap)
+    if not any(len(gdf) for gdf in layers.values()):
+        st.info("Nothing passes the filters: widen them in the sidebar.")
+    st_folium(
+        fmap,
+        key="main_map",
+        height=MAP_HEIGHT,
+        width="stretch",
+        returned_objects=[],
+    )
+    st.caption(
+        "Click a feature for the sentences that mention it; **open ›** shows the article at "
+        "that sentence. Dashed = proposed or claimed, pale = approximate or schematic "
+        "geometry. The basemap is bundled (works offline); online tiles are in the layer list."
+    )
+    show_downloads(layers)
+
+
+def show_downloads(layers: Mapping[str, Any]) -> None:
+    """Download buttons for each layer and for all layers, following the filters."""
+    from geo.export import to_feature_collection
+
+    st.subheader("Downloads", anchor=False)
+    st.caption("Exactly what the map shows under the current filters.")
+    cols = st.columns(len(LAYER_NAMES) + 2)
+    for col, name in zip(cols, LAYER_NAMES, strict=False):
+        gdf = layers.get(name)
+        if gdf is None:
+            continue
+        col.download_button(
+            f"{maps.LAYER_TITLES.get(name, name)} ({len(gdf)})",
+            data=lambda gdf=gdf: json.dumps(to_feature_collection(gdf), ensure_ascii=False),
+            file_name=f"refmap-{name}.geojson",
+            mime="application/geo+json",
+            on_click="ignore",
+            key=f"dl_{name}",
+            disabled=len(gdf) == 0,
+            width="stretch",
+        )
+    cols[-2].download_button(
+        "All layers (GeoJSON)",
+        data=lambda: export_bytes(layers, "geojson"),
+        file_name="refmap-all.geojson",
+        mime="application/geo+json",
+        on_click="ignore",
+        key="dl_all_geojson",
+        type="primary",
+        width="stretch",
+    )
+    cols[-1].download_button(
+        "All layers (GeoPackage)",
+        data=lambda: export_bytes(layers, "gpkg"),
+        file_name="refmap.gpkg",
+        mime="application/geopackage+sqlite3",
+        on_click="ignore",
+        key="dl_all_gpkg",
+        type="primary",
+        width="stretch",
+    )
+
+
+def export_bytes(layers: Mapping[str, Any], fmt: str) -> bytes:
+    """The layers written by ``geo.export.write_layers`` in ``fmt``, as bytes."""
+    from geo.export import write_layers
+
+    suffix = {"geojson": ".geojson", "gpkg": ".gpkg"}[fmt]
+    with tempfile.TemporaryDirectory(prefix="refmap-") as folder:
+        target = Path(folder) / f"refmap{suffix}"
+        write_layers(layers, target, fmt=fmt)
+        return target.read_bytes()
+
+
+def view_charts(loaded: Loaded, layers: Mapping[str, Any], filters: Filters) -> None:
+    """Charts: mentions and incidents over time, mentions per place, articles × places."""
+    quotes = quotes_frame(layers)
+    if quotes.empty:
+        st.info("Nothing passes the filters: widen them in the sidebar.")
+        return
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Mentions over time", anchor=False)
+        dated = quotes.dropna(subset=["published"])
+        if dated.empty:
+            st.caption("No dated article passes the filters.")
+        else:
+            chart = (
+                alt.Chart(dated)
+                .mark_bar()
+                .encode(
+                    x=alt.X("yearmonth(published):T", title="Publication month"),
+                    y=alt.Y("count():Q", title="Mentions"),
+                    color=alt.Color("kind:N", title="Kind"),
+                    tooltip=["yearmonth(published):T", "kind:N", "count():Q"],
+                )
+                .properties(height=260)
+            )
+            st.altair_chart(chart, width="stretch")
+    with right:
+        st.subheader("Incidents over time", anchor=False)
+        incidents = layers.get("incidents")
+        frame = incidents_frame(incidents)
+        if frame.empty:
+            st.caption("No dated incident passes the filters.")
+        else:
+            chart = (
+                alt.Chart(frame)
+                .mark_circle(size=140, opacity=0.8)
+                .encode(
+                    x=alt.X("date:T", title="Date"),
+                    y=alt.Y("event_type:N", title=None),
+                    color=alt.Color("event_type:N", legend=None),
+                    tooltip=["name:N", "date:T", "event_type:N", "mentions:Q"],
+                )
+                .properties(height=260)
+            )
+            st.altair_chart(chart, width="stretch")
+    st.subheader("Mentions per place", anchor=False)
+    per_place = quotes.groupby(["name", "kind"]).size().reset_index(name="mentions")
+    per_place = per_place.sort_values("mentions", ascending=False).head(30)
+    bars = (
+        alt.Chart(per_place)
+        .mark_bar()
+        .encode(
+            x=alt.X("mentions:Q", title="Mentions"),
+            y=alt.Y("name:N", sort="-x", title=None),
+            color=alt.Color("kind:N", title="Kind"),
+            tooltip=["name:N", "kind:N", "mentions:Q"],
+        )
+        .properties(height=max(160, 18 * len(per_place)))
+    )
+    st.altair_chart(bars, width="stretch")
+    st.subheader("Articles × places", anchor=False)
+    grid = quotes.groupby(["article_label", "name"]).size().reset_index(name="mentions")
+    top = per_place["name"].head(25)
+    grid = grid[grid["name"].isin(top)]
+    heat = (
+        alt.Chart(grid)
+        .mark_rect()
+        .encode(
+            x=alt.X("name:N", sort=list(top), title=None, axis=alt.Axis(labelAngle=-40)),
+            y=alt.Y("article_label:N", title=None, axis=alt.Axis(labelLimit=320)),
+            color=alt.Color("mentions:Q", scale=alt.Scale(scheme="oranges"), title="Mentions"),
+            tooltip=["article_label:N", "name:N", "mentions:Q"],
+        )
+        .properties(height=max(120, 34 * grid["article_label"].nunique()))
+    )
+    st.altair_chart(heat, width="stretch")
+
+
+def quotes_frame(layers: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per quote shown on the map: place, kind, article, date."""
+    rows = []
+    for gdf in layers.values():
+        if not len(gdf):
+            continue
+        for name, kind, provenance in zip(gdf["name"], gdf["kind"], gdf["provenance"], strict=True):
+            for entry in provenance or []:
+                label = f"{entry.get('outlet') or '?'} · {entry.get('published') or 'undated'}"
+                for _ in entry.get("mentions") or []:
+                    rows.append(
+                        {
+                            "name": name,
+                            "kind": kind,
+                            "article": entry["article"],
+                            "article_label": label,
+                            "published": entry.get("published"),
+                        }
+                    )
+    frame = pd.DataFrame(rows, columns=["name", "kind", "article", "article_label", "published"])
+    frame["published"] = pd.to_datetime(frame["published"], errors="coerce")
+    return frame
+
+
+def incidents_frame(incidents: Any) -> pd.DataFrame:
+    """Dated incidents: name, date, event type, mentions."""
+    columns = ["name", "date", "event_type", "mentions"]
+    if incidents is None or not len(incidents):
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(
+        {
+            "name": incidents["name"],
+            "date": pd.to_datetime(incidents["date_start"], errors="coerce"),
+            "event_type": incidents["event_type"].fillna("incident"),
+            "mentions": incidents["mention_count"],
+        }
+    )
+    return frame.dropna(subset=["date"])
+
+
+def view_gazetteer(loaded: Loaded) -> None:
+    """Names the gazetteer lacks: unresolved and fallback-resolved, each with YAML to paste."""
+    corpus = loaded.corpus
+    st.subheader("Names the gazetteer lacks", anchor=False)
+    st.caption(
+        f"Gazetteer files: `{settings.gazetteer_dir()}`. Paste an entry into a YAML file there "
+        "and save — the app reloads it on the next interaction (no restart). Invalid edits "
+        "show their file:line errors above the map, which keeps the last valid gazetteer."
+    )
+    groups = missing_names(corpus)
+    if not groups:
+        st.success("Every place name in these articles is in the gazetteer.")
+        return
+    fallback = sum(1 for g in groups if g["source"] == "fallback")
+    st.markdown(
+        f"**{len(groups)}** names: **{fallback}** resolved only by the offline GeoNames "
+        f"fallback, **{len(groups) - fallback}** unresolved."
+    )
+    for group in groups:
+        tag = "fallback" if group["source"] == "fallback" else "unresolved"
+        with st.expander(f"{group['surface']} — {tag}, {len(group['mentions'])} mention(s)"):
+            for mention in group["mentions"][:5]:
+                article = corpus.articles[mention.article]
+                sentence = " ".join(
+                    article.text[mention.sentence_start : mention.sentence_end].split()
+                )
+                href = maps.article_href("", mention.article, at=mention.start)
+                st.markdown(
+                    f"{escape_md(sentence)}  \n[{escape_md(article_label(article))} ›]({href})"
+                )
+            st.code(group["yaml"], language="yaml")
+            st.caption(f"Why: {group['mentions'][0].reason}")
+
+
+def escape_md(text: str) -> str:
+    """Escape Markdown and HTML specials so untrusted text shows literally in ``st.markdown``.
+
+    Examples
+    --------
+    >>> escape_md("<b>*x*</b> [a](javascript:1)")
+    '&lt;b&gt;\\\\*x\\\\*&lt;/b&gt; \\\\[a\\\\]\\\\(javascript:1\\\\)'
+    """
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\`*_{}[]()#+-.!|~$":
+        out = out.replace(ch, "\\" + ch)
+    return out.replace("&amp;", "&amp;")
+
+
+@st.cache_resource(show_spinner=False)
+def fallback_index() -> Any:
+    """The offline GeoNames index (``None`` when it is not built)."""
+    try:
+        from geo.fallback import GeoNamesIndex
+
+        return GeoNamesIndex.open(build=False)
+    except (GeoError, OSError):
+        return None
+
+
+def missing_names(corpus: Any) -> list[dict[str, Any]]:
+    """Mentions the gazetteer did not resolve, grouped by normalised name, with YAML entries."""
+    from geo.fallback import normalize_name, yaml_entry
+
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for mention in corpus.mentions:
+        if mention.source != "gazetteer":
+            grouped[normalize_name(mention.surface)].append(mention)
+    index = fallback_index()
+    out = []
+    for mentions in grouped.values():
+        first = mentions[0]
+        article = corpus.articles[first.article]
+        sentence = " ".join(article.text[first.sentence_start : first.sentence_end].split())
+        candidate = None
+        if first.source == "fallback" and index is not None:
+            candidate = fallback_candidate(index, first)
+        out.append(
+            {
+                "surface": first.surface,
+                "source": first.source,
+                "mentions": mentions,
+                "yaml": yaml_entry(first.surface, candidate, sentence, article.path),
+            }
+        )
+    return sorted(out, key=lambda g: (g["source"] != "fallback", -len(g["mentions"])))
+
+
+def fallback_candidate(index: Any, mention: Any) -> Any:
+    """The GeoNames candidate the fallback chose for ``mention`` (``None`` if not found)."""
+    try:
+        geonameid = int(str(mention.place_id).rsplit(":", 1)[-1])
+    except ValueError:
+        return None
+    near = (mention.lon, mention.lat) if mention.lon is not None else None
+    try:
+        found = index.lookup(mention.surface, near=near)
+    except GeoError:
+        return None
+    return next((c for c in found if c.geonameid == geonameid), None)
+
+
+def view_articles(loaded: Loaded) -> None:
+    """The list of articles, each opening in the reader."""
+    corpus = loaded.corpus
+    counts = Counter(m.article for m in corpus.mentions)
+    rows = [
+        {
+            "read": maps.article_href("", a.id),
+            "published": a.published,
+            "outlet": a.outlet,
+            "title": a.title or a.id,
+            "mentions": counts.get(a.id, 0),
+            "id": a.id,
+        }
+        for a in sorted(corpus.articles.values(), key=lambda a: (a.published or dt.date.max, a.id))
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "read": st.column_config.LinkColumn("Read", display_text="open ›", width="small"),
+            "published": st.column_config.DateColumn("Published"),
+        },
+    )
+    if corpus.problems:
+        with st.expander(f"{len(corpus.problems)} article(s) could not be read"):
+            for problem in corpus.problems:
+                st.markdown(f"- `{problem}`")
+
+
+# ---------------------------------------------------------------------------------------------
+# Article reader
+
+
+def read_int(params: Mapping[str, Any], name: str) -> int | None:
+    """An integer query parameter, ``None`` when missing or not a number."""
+    value = params.get(name)
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+UNSAFE_ID = re.compile(r"[/\\\x00]|\.\.|^\.|^\s|\s$|^$")
+
+
+def unknown_article_message(article_id: str, known: int) -> str:
+    """Why ``article_id`` cannot be shown: an unsafe id, or no such article among those loaded.
+
+    Only ids of the loaded corpus are ever shown, so no file is read for an id from the URL.
+
+    Examples
+    --------
+    >>> unknown_article_message("../etc/passwd", 5).startswith("“\\.\\./etc/passwd” is not")
+    True
+    >>> unknown_article_message("nope", 5)[:24]
+    'No article “nope” among '
+    """
+    shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
+    folder = settings.seeds_dir().name
+    if UNSAFE_ID.search(article_id):
+        return (
+            f"“{escape_md(shown)}” is not a valid article id — an id is the name of a file in "
+            f"{folder}/ without its extension (such as 000\\_4a2e8bf07db3be1a), with no path "
+            "separators or '..'. Pick an article below."
+        )
+    return (
+        f"No article “{escape_md(shown)}” among the {known} articles loaded from {folder}/. "
+        "Pick one below."
+    )
+
+
+def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
+    """One article with every mention highlighted, its metadata and a small map."""
+    corpus = loaded.corpus
+    if st.button("← Back to the map", key="back"):
+        st.query_params.clear()
+        st.rerun()
+    article = corpus.articles.get(article_id)
+    if article is None:
+        st.error(unknown_article_message(article_id, len(corpus.articles)))
+        pick_article(corpus, None)
+        return
+    pick_article(corpus, article_id)
+    st.header(article.title or article.id, anchor=False)
+    meta = [article.outlet or "unknown outlet"]
+    meta.append(article.published.isoformat() if article.published else "undated")
+    url = maps.safe_url(article.url)
+    line = " · ".join(escape_md(x) for x in meta)
+    if url:
+        line += f" · [{escape_md(url)}]({url.replace(')', '%29').replace(' ', '%20')})"
+    elif article.url:
+        line += f" · URL not shown (not http/https): `{escape_md(str(article.url))[:80]}`"
+    st.markdown(line)
+    from geo.articles import sentences
+
+    mentions = sorted(
+        (m for m in corpus.mentions if m.article == article.id), key=lambda m: (m.start, m.end)
+    )
+    target, hit = reader_target(article, mentions, st.query_params)
+    names = {pid: p.name for pid, p in corpus.gazetteer.places.items()}
+    names.update({m.place_id: m.surface for m in mentions if m.source == "fallback"})
+    spans = sentences(article)
+    if target is not None and target[0] not in {s for s, _ in spans}:
+        spans = sorted({*spans, target})
+    text_col, side_col = st.columns([3, 2], gap="large")
+    with side_col:
+        st.subheader("Places in this article", anchor=False)
+        article_filters = Filters(
+            articles=frozenset({article.id}),
+            roles=frozenset(settings.ROLES),
+            body_only=filters.body_only,
+        )
+        layers = layers_for(loaded.fingerprint, filter_key(article_filters), loaded, article_filters)
+        basemap = load_basemap(boundaries_fingerprint())
+        small = map_for(
+            loaded.fingerprint, filter_key(article_filters), None, link_base(), True, layers, basemap
+        )
+        st_folium(small, key="reader_map", height=380, width="stretch", returned_objects=[])
+        st.html(f"<style>{maps.READER_CSS}</style>{maps.reader_key_html()}")
+        resolved = Counter(m.source or "unresolved" for m in mentions)
+        st.caption(
+            f"{len(mentions)} mentions: "
+            + ", ".join(f"{n} {source}" for source, n in sorted(resolved.items()))
+        )
+    with text_col:
+        if target is not None:
+            st.caption("The highlighted sentence is the one the map linked to.")
+        body = maps.article_html(
+            article, mentions, sentence_spans=spans, place_names=names, target=target, hit=hit
+        )
+        st.html(f"<style>{maps.READER_CSS}</style>{body}")
+    if target is not None:
+        scroll_to(f"rm-s-{target[0]}")
+
+
+def reader_target(
+    article: Any, mentions: Sequence[Any], params: Mapping[str, Any]
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """The sentence and mention to highlight from ``at``, ``mention`` or ``sentence`` params."""
+    from geo.articles import sentence_span
+
+    at, index, sentence = (read_int(params, k) for k in ("at", "mention", "sentence"))
+    chosen = None
+    if at is not None:
+        chosen = next((m for m in mentions if m.start <= at < m.end), None)
+    elif index is not None and 0 <= index < len(mentions):
+        chosen = mentions[index]
+    if chosen is not None:
+        return (chosen.sentence_start, chosen.sentence_end), (chosen.start, chosen.end)
+    offset = sentence if sentence is not None else at
+    if offset is not None and 0 <= offset < len(article.text):
+        return tuple(sentence_span(article, offset)), None  # type: ignore[return-value]
+    return None, None
+
+
+def pick_article(corpus: Any, current: str | None) -> None:
+    """A picker that opens another article (sets ``?article=``)."""
+    articles = corpus.articles
+    ordered = sorted(articles, key=lambda a: (articles[a].published or dt.date.max, a))
+    index = ordered.index(current) if current in ordered else None
+    picked = st.selectbox(
+        "Open an article",
+        ordered,
+        index=index,
+        format_func=lambda a: article_label(articles[a]),
+        placeholder="Choose an article…",
+        key=f"pick_{current}",
+    )
+    if picked and picked != current:
+        st.query_params.clear()
+        st.query_params["article"] = picked
+        st.rerun()
+
+
+def scroll_to(element_id: str) -> None:
+    """Scroll the page to ``element_id`` once it is rendered (id is built from digits only)."""
+    safe_id = json.dumps(element_id)
+    st.html(
+        f"""<script>
+        (function (tries) {{
+          function go() {{
+            var el = window.parent.document.getElementById({safe_id});
+            if (el) {{ el.scrollIntoView({{block: "center"}}); }}
+            else if (tries-- > 0) {{ setTimeout(go, 100); }}
+          }}
+          go();
+        }})(50);
+        </script>""",
+        unsafe_allow_javascript=True,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+
+def main() -> None:
+    """Wire the sidebar, the views and the reader."""
+    st.set_page_config(page_title="refmap — places in the news", page_icon="🗺️", layout="wide")
+    loaded = current_inputs()
+    if loaded is None:
+        st.stop()
+    corpus = loaded.corpus
+    st.sidebar.title("refmap")
+    st.sidebar.caption(
+        f"{len(corpus.articles)} articles · {len(corpus.gazetteer.places)} gazetteer places · "
+        f"{len(corpus.mentions)} mentions"
+    )
+    filters = sidebar_filters(corpus)
+    key = filter_key(filters)
+    layers = layers_for(loaded.fingerprint, key, loaded, filters)
+    focus = sidebar_search(corpus, layers)
+    show_counts(layers)
+    article_id = st.query_params.get("article")
+    if article_id is not None:
+        view_reader(loaded, article_id, filters)
+        return
+    view = st.segmented_control(
+        "View", VIEWS, default="Map", key="view", label_visibility="collapsed"
+    )
+    if view == "Charts":
+        view_charts(loaded, layers, filters)
+    elif view == "Gazetteer":
+        view_gazetteer(loaded)
+    elif view == "Articles":
+        view_articles(loaded)
+    else:
+        view_map(loaded, layers, key, focus)
+
+
+main()

