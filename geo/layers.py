@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ KIND_LAYERS = {
     "landmark": "settlements",
     "incident": "incidents",
 }
+
+#: A word that makes a sentence naming two neighbours a statement about their border.
+BORDER_WORD = re.compile(
+    r"\b(?:borders?|bordering|frontiers?|boundary|boundaries)\b", re.IGNORECASE
+)
+
+#: Both neighbours must be named within this many characters of the border word.
+BORDER_WINDOW = 80
 
 #: Kinds the filters accept.
 KINDS = tuple(KIND_LAYERS)
@@ -203,7 +212,9 @@ def layer_for_kind(kind: str | None, geometry: BaseGeometry | None = None) -> st
 
 
 def _provenance(
-    mentions: Iterable[Mention], articles: Mapping[str, Article], reports: Iterable[Report] = ()
+    mentions: Iterable[Mention],
+    articles: Mapping[str, Article],
+    reports: Iterable[Report | BorderQuote] = (),
 ) -> list[dict[str, Any]]:
     """Mentions and report quotes grouped by article, articles by publication date then id."""
     quotes: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -239,6 +250,114 @@ def _provenance(
     return sorted(groups, key=lambda g: (g["published"] or "9999", g["article"]))
 
 
+@dataclass(frozen=True)
+class BorderQuote:
+    """A border word in a sentence that names both neighbours of a ``shared_border`` place."""
+
+    article: str
+    start: int
+    end: int
+    surface: str
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    reason: str
+
+    def as_quote(self) -> dict[str, Any]:
+        """Return the provenance entry of this quote (same keys as a mention's)."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "surface": self.surface,
+            "role": "locative",
+            "sentence": self.sentence,
+            "sentence_start": self.sentence_start,
+            "sentence_end": self.sentence_end,
+            "reason": self.reason,
+        }
+
+
+def _neighbour_pairs(places: Mapping[str, Place]) -> dict[frozenset[str], str]:
+    """Border place id by the pair of place ids its ``shared_border`` spec names."""
+    pairs: dict[frozenset[str], str] = {}
+    for place_id, place in places.items():
+        spec = place.geometry or {}
+        ids = spec.get("shared_border") if place.kind == "border" else None
+        if isinstance(ids, (list, tuple)) and len(set(ids)) == 2:
+            pairs.setdefault(frozenset(ids), place_id)
+    return pairs
+
+
+def border_quotes(
+    places: Mapping[str, Place],
+    mentions: Iterable[Mention],
+    articles: Mapping[str, Article],
+    filters: Filters | None = None,
+) -> dict[str, list[BorderQuote]]:
+    """Link border places to the sentences that discuss them.
+
+    News rarely names a border by its gazetteer name; it writes "the border between Armenia and
+    Azerbaijan" or "its border with Iran". A sentence quotes the border of a ``shared_border``
+    place when a border word ("border", "frontier", "boundary") has mentions of both neighbours
+    within ``BORDER_WINDOW`` characters; each border word links the one pair named closest to it.
+    Mentions count whatever their role (a border is a
+    place even when its countries act as governments); body and article filters apply.
+
+    Examples
+    --------
+    >>> border_quotes({}, [], {})
+    {}
+    """
+    filters = filters or Filters()
+    pairs = _neighbour_pairs(places)
+    if not pairs:
+        return {}
+    wanted = set().union(*pairs)
+    by_sentence: dict[tuple[str, int, int], list[Mention]] = defaultdict(list)
+    for m in mentions:
+        article = articles.get(m.article)
+        if (
+            m.place_id in wanted
+            and article is not None
+            and (m.in_body or not filters.body_only)
+            and filters.keeps_article(article, m.article)
+        ):
+            by_sentence[(m.article, m.sentence_start, m.sentence_end)].append(m)
+    found: dict[str, list[BorderQuote]] = defaultdict(list)
+    for (article_id, s_start, s_end), named in by_sentence.items():
+        text = articles[article_id].text
+        sentence = text[s_start:s_end]
+        for word in BORDER_WORD.finditer(sentence):
+            w_start, w_end = s_start + word.start(), s_start + word.end()
+            gap: dict[str, int] = {}
+            for m in named:
+                distance = max(m.start - w_end, w_start - m.end, 0)
+                if distance <= BORDER_WINDOW and distance < gap.get(m.place_id, BORDER_WINDOW + 1):
+                    gap[m.place_id] = distance  # type: ignore[index]
+            candidates = [
+                (max(gap[x] for x in pair), border_id, pair)
+                for pair, border_id in pairs.items()
+                if pair <= gap.keys()
+            ]
+            if candidates:  # one border per word: the pair named closest to it
+                _, border_id, pair = min(candidates, key=lambda c: (c[0], c[1]))
+                a, b = sorted(pair)
+                found[border_id].append(
+                    BorderQuote(
+                        article_id,
+                        w_start,
+                        w_end,
+                        text[w_start:w_end],
+                        sentence,
+                        s_start,
+                        s_end,
+                        f"'{word.group()}' is the border word nearest to mentions of {a} "
+                        f"and {b} (both within {BORDER_WINDOW} characters)",
+                    )
+                )
+    return dict(found)
+
+
 def _counts(provenance: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Mention/article counts and first/last publication dates of a provenance list."""
     dates = sorted(g["published"] for g in provenance if g["published"])
@@ -267,13 +386,17 @@ def _regional_country(place: Place, resolved: Any) -> bool:
 
 
 def _place_feature(
-    place: Place, resolved: Any, mentions: Sequence[Mention], articles: Mapping[str, Article]
+    place: Place,
+    resolved: Any,
+    mentions: Sequence[Mention],
+    articles: Mapping[str, Article],
+    quotes: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
     """One place feature, or ``None`` when it has no geometry to draw."""
     geometry = getattr(resolved, "geometry", None)
     if geometry is None or geometry.is_empty:
         return None
-    provenance = _provenance(mentions, articles)
+    provenance = _provenance(mentions, articles, quotes)
     level = getattr(resolved, "geo_precision", None) or place.geo_precision
     return {
         "id": place.id,
@@ -456,13 +579,19 @@ def build_layers(
     for m in mentions:
         if filters.keeps_mention(m, articles.get(m.article)):
             by_place[m.place_id].append(m)  # type: ignore[index]
+    borders = border_quotes(places, mentions, articles, filters)
     features: list[dict[str, Any]] = []
     for place_id, place in places.items():
         if place.kind == "incident" or not filters.keeps_kind(place.kind):
             continue
-        if place_id in by_place or _regional_country(place, geometries.get(place_id)):
+        linked = place_id in by_place or place_id in borders
+        if linked or _regional_country(place, geometries.get(place_id)):
             feature = _place_feature(
-                place, geometries.get(place_id), by_place.get(place_id, []), articles
+                place,
+                geometries.get(place_id),
+                by_place.get(place_id, []),
+                articles,
+                borders.get(place_id, ()),
             )
             if feature is not None:
                 features.append(feature)

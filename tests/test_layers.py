@@ -16,6 +16,7 @@ from geo.layers import (
     LAYER_NAMES,
     FilterError,
     Filters,
+    border_quotes,
     build_layers,
     layer_for_kind,
 )
@@ -456,3 +457,99 @@ def test_every_feature_lands_in_exactly_one_layer(specs, kinds):
         )
     }
     assert set(seen) == expected
+
+
+BORDER_PLACES = {
+    "armenia": Place("armenia", "Armenia", "country"),
+    "iran": Place("iran", "Iran", "country"),
+    "turkey": Place("turkey", "Turkey", "country"),
+    "arm_irn": Place(
+        "arm_irn", "Armenia–Iran border", "border", geometry={"shared_border": ["armenia", "iran"]}
+    ),
+    "arm_tur": Place(
+        "arm_tur",
+        "Armenia–Turkey border",
+        "border",
+        geometry={"shared_border": ["armenia", "turkey"]},
+    ),
+}
+
+
+def border_article(text: str) -> tuple[dict[str, Article], list[Mention]]:
+    article = Article("x", "x.txt", text, body=((0, len(text)),))
+    found = []
+    for place_id, place in BORDER_PLACES.items():
+        if place.kind != "country":
+            continue
+        start = text.find(place.name)
+        while start >= 0:
+            end = start + len(place.name)
+            found.append(
+                Mention(
+                    "x",
+                    start,
+                    end,
+                    place.name,
+                    place_id,
+                    "country",
+                    "metonymic",
+                    None,
+                    None,
+                    0,
+                    len(text),
+                    True,
+                    "gazetteer",
+                    "alias",
+                )
+            )
+            start = text.find(place.name, end)
+    return {"x": article}, found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Troops massed on the border between Armenia and Iran.", {"arm_irn": ["border"]}),
+        ("Armenia would lose its land border with Iran.", {"arm_irn": ["border"]}),
+        ("The Armenia-Turkey frontier stays closed.", {"arm_tur": ["frontier"]}),
+        # the word links only the pair named closest to it
+        (
+            "Armenia's border with Turkey is closed; Iran is far away from all of this talk here.",
+            {"arm_tur": ["border"]},
+        ),
+        # both neighbours named, but no border word
+        ("Armenia and Iran signed a trade deal.", {}),
+        # a border word, but only one neighbour
+        ("Armenia closed its border.", {}),
+        # neighbours too far from the word
+        (
+            "Armenia"
+            + " said nothing at all about trade" * 4
+            + " and the border"
+            + " was quiet for years" * 4
+            + " in Iran.",
+            {},
+        ),
+        ("", {}),
+    ],
+)
+def test_border_quotes_link_sentences_that_discuss_a_border(text, expected):
+    articles, found = border_article(text)
+    quotes = border_quotes(BORDER_PLACES, found, articles)
+    assert {k: [q.surface for q in v] for k, v in quotes.items()} == expected
+    for items in quotes.values():
+        for q in items:
+            assert text[q.start : q.end] == q.surface
+
+
+def test_border_layer_gets_the_quoting_sentences():
+    articles, found = border_article("Shots were fired across the border between Armenia and Iran.")
+    geometries = {
+        "armenia": FakeGeometry(box(43.4, 38.8, 46.6, 41.3)),
+        "iran": FakeGeometry(box(44.0, 25.0, 63.0, 38.9)),
+        "arm_irn": FakeGeometry(LineString([(46.0, 38.9), (46.5, 38.9)])),
+    }
+    result = build_layers(BORDER_PLACES, geometries, found, articles)
+    border = result["borders"].set_index("id").loc["arm_irn"]
+    assert border["mention_count"] == 1
+    assert border["provenance"][0]["mentions"][0]["surface"] == "border"
