@@ -17,12 +17,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+## Front-end files the map loads offline (Leaflet from npm into static/vendor, gitignored).
+static/vendor/.installed: package.json package-lock.json scripts/install_assets.py geo/maps.py | $(VENV)/.installed
+	$(BIN)/python scripts/install_assets.py
+	touch $@
+
+## Debian's Chromium and ChromeDriver for the browser tests (installed once, when missing).
+/usr/bin/chromium /usr/bin/chromedriver:
+	apt-get update && apt-get install -y chromium chromium-driver
+
 ## Run the map app on the bundled data (installs what it needs first).
-app: $(VENV)/.installed
+app: $(VENV)/.installed static/vendor/.installed
 	$(BIN)/streamlit run app.py
 
 ## Run the whole test suite, browser tests included (installs what it needs first).
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev static/vendor/.installed /usr/bin/chromium /usr/bin/chromedriver
 	$(BIN)/python -m pytest
 
 ## Only the fast tests (no browser, no index builds).

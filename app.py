@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import tempfile
 import threading
@@ -30,6 +31,11 @@ ROLE_HELP = {
     "metonymic": "the place standing for its government (“Baku has proposed”)",
 }
 MAP_HEIGHT = 640
+PAGE_CSS = """
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; padding-bottom: 2rem; }
+[data-testid="stSidebarHeader"] { height: 1rem; min-height: 1rem; }
+[data-testid="stSidebarUserContent"] { padding-top: 0; }
+"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,15 +101,31 @@ def last_valid() -> dict[str, Loaded]:
     return {}
 
 
+#: Where the generated basemap JSON is served from (gitignored, like the npm files).
+BASEMAP_FOLDER = Path(__file__).resolve().parent / "static" / "vendor" / "basemap"
+
+
 @st.cache_resource(max_entries=2, show_spinner="Preparing the offline basemap…")
-def load_basemap(fingerprint: str) -> maps.Basemap | None:
-    """The offline basemap from the bundled boundaries (``None`` when they cannot be read)."""
+def load_basemap(fingerprint: str) -> str | None:
+    """URL of the offline basemap file (written once per boundaries fingerprint).
+
+    The basemap is served as a static file the browser fetches once and caches, so the
+    page of every rerun carries no boundary data. ``None`` when the boundaries cannot be read.
+    """
     from geo.boundaries import load_boundaries
 
-    try:
-        return maps.prepare_basemap(load_boundaries())
-    except GeoError:
-        return None
+    name = f"basemap-{fingerprint}.json"
+    target = BASEMAP_FOLDER / name
+    if not target.exists():
+        try:
+            text = maps.basemap_json(maps.prepare_basemap(load_boundaries()))
+        except GeoError:
+            return None
+        BASEMAP_FOLDER.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    return f"{maps.VENDOR_PREFIX}/basemap/{name}"
 
 
 def boundaries_fingerprint() -> str:
@@ -116,7 +138,7 @@ def boundaries_fingerprint() -> str:
 
 
 def current_inputs() -> Loaded | None:
-    """The corpus for this rerun; on a load error, show it and fall back on the last valid one."""
+    """Return the corpus for this rerun; on a load error show it, fall back on the last valid."""
     fingerprint = input_fingerprint()
     try:
         loaded = load_inputs(fingerprint)
@@ -151,7 +173,7 @@ def show_load_error(exc: GeoError) -> None:
 
 
 def filter_key(filters: Filters) -> tuple[Any, ...]:
-    """A hashable, order-independent key of ``filters`` for the caches."""
+    """Return a hashable, order-independent key of ``filters`` for the caches."""
     return (
         tuple(sorted(filters.articles)) if filters.articles is not None else None,
         tuple(sorted(filters.kinds)) if filters.kinds is not None else None,
@@ -164,7 +186,7 @@ def filter_key(filters: Filters) -> tuple[Any, ...]:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters: Filters) -> dict:
-    """The layers of the corpus under ``_filters`` (cached by corpus fingerprint + filters)."""
+    """Build the layers of the corpus under ``_filters`` (cached by fingerprint + filters)."""
     from geo.layers import build_layers
 
     corpus = _loaded.corpus
@@ -178,7 +200,7 @@ def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters
     )
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, show_spinner=False)
 def map_for(
     fingerprint: str,
     key: tuple[Any, ...],
@@ -186,11 +208,21 @@ def map_for(
     link_base: str,
     compact: bool,
     _layers: Mapping[str, Any],
-    _basemap: maps.Basemap | None,
+    _basemap: str | None,
 ) -> Any:
-    """The folium map of ``_layers`` (rebuilt only when the corpus, filters or focus change)."""
+    """Build the folium map of ``_layers`` only when the corpus, filters or focus change.
+
+    ``st.cache_data`` hands every rerun a fresh unpickled copy: ``st_folium`` mutates the map
+    while rendering it, so one object must never be rendered twice.
+    """
     return maps.build_map(
-        _layers, basemap=_basemap, focus=focus, link_base=link_base, legend=not compact
+        _layers,
+        basemap=_basemap,
+        focus=focus,
+        link_base=link_base,
+        legend=not compact,
+        compact=compact,
+        max_zoom=7 if compact else 10,
     )
 
 
@@ -204,7 +236,7 @@ def article_label(article: Any) -> str:
 
 
 def sidebar_filters(corpus: Any) -> Filters:
-    """The sidebar filters; returns the ``Filters`` they describe."""
+    """Show the sidebar filters; return the ``Filters`` they describe."""
     side = st.sidebar
     side.subheader("Filters")
     articles = corpus.articles
@@ -274,7 +306,7 @@ def layer_counts(layers: Mapping[str, Any]) -> dict[str, int]:
 
 
 def show_counts(layers: Mapping[str, Any]) -> None:
-    """Counts of what is shown, in the sidebar."""
+    """Show counts of what is shown, in the sidebar."""
     counts = layer_counts(layers)
     side = st.sidebar
     side.markdown(
@@ -282,7 +314,9 @@ def show_counts(layers: Mapping[str, Any]) -> None:
         f"{counts['articles']} articles"
     )
     per_layer = " · ".join(
-        f"{maps.LAYER_TITLES.get(name, name)} {len(gdf)}" for name, gdf in layers.items() if len(gdf)
+        f"{maps.LAYER_TITLES.get(name, name)} {len(gdf)}"
+        for name, gdf in layers.items()
+        if len(gdf)
     )
     side.caption(per_layer or "Nothing passes the filters.")
 
@@ -301,8 +335,10 @@ def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, tuple[fl
         bounds = maps.pad_bounds(tuple(geometry.bounds))
         names = dict.fromkeys([place.name, *place.aliases, *dict(place.names).values()])
         for name in names:
-            label = f"{name} → {place.name} ({place.kind})" if name != place.name else (
-                f"{place.name} ({place.kind})"
+            label = (
+                f"{name} → {place.name} ({place.kind})"
+                if name != place.name
+                else (f"{place.name} ({place.kind})")
             )
             options.setdefault(label, bounds)
     for gdf in layers.values():
@@ -313,7 +349,7 @@ def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, tuple[fl
 
 
 def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> tuple[float, ...] | None:
-    """A place finder over every name and alias; returns the bounds to zoom to."""
+    """Show a place finder over every name and alias; return the bounds to zoom to."""
     options = search_options(corpus, layers)
     picked = st.sidebar.selectbox(
         "Find a place",
@@ -338,7 +374,7 @@ def link_base() -> str:
 
 
 def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, focus: Any) -> None:
-    """The main map, then the downloads."""
+    """Show the main map, then the downloads."""
     basemap = load_basemap(boundaries_fingerprint())
     fmap = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap)
     if not any(len(gdf) for gdf in layers.values()):
@@ -402,7 +438,7 @@ def show_downloads(layers: Mapping[str, Any]) -> None:
 
 
 def export_bytes(layers: Mapping[str, Any], fmt: str) -> bytes:
-    """The layers written by ``geo.export.write_layers`` in ``fmt``, as bytes."""
+    """Return the layers written by ``geo.export.write_layers`` in ``fmt``, as bytes."""
     from geo.export import write_layers
 
     suffix = {"geojson": ".geojson", "gpkg": ".gpkg"}[fmt]
@@ -564,7 +600,7 @@ def view_gazetteer(loaded: Loaded) -> None:
 
 
 def escape_md(text: str) -> str:
-    """Escape Markdown and HTML specials so untrusted text shows literally in ``st.markdown``.
+    r"""Escape Markdown and HTML specials so untrusted text shows literally in ``st.markdown``.
 
     Examples
     --------
@@ -579,7 +615,7 @@ def escape_md(text: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def fallback_index() -> Any:
-    """The offline GeoNames index (``None`` when it is not built)."""
+    """Open the offline GeoNames index (``None`` when it is not built)."""
     try:
         from geo.fallback import GeoNamesIndex
 
@@ -617,7 +653,7 @@ def missing_names(corpus: Any) -> list[dict[str, Any]]:
 
 
 def fallback_candidate(index: Any, mention: Any) -> Any:
-    """The GeoNames candidate the fallback chose for ``mention`` (``None`` if not found)."""
+    """Return the GeoNames candidate the fallback chose for ``mention`` (or ``None``)."""
     try:
         geonameid = int(str(mention.place_id).rsplit(":", 1)[-1])
     except ValueError:
@@ -631,7 +667,7 @@ def fallback_candidate(index: Any, mention: Any) -> Any:
 
 
 def view_articles(loaded: Loaded) -> None:
-    """The list of articles, each opening in the reader."""
+    """Show the list of articles, each opening in the reader."""
     corpus = loaded.corpus
     counts = Counter(m.article for m in corpus.mentions)
     rows = [
@@ -665,7 +701,7 @@ def view_articles(loaded: Loaded) -> None:
 
 
 def read_int(params: Mapping[str, Any], name: str) -> int | None:
-    """An integer query parameter, ``None`` when missing or not a number."""
+    """Return an integer query parameter, ``None`` when missing or not a number."""
     value = params.get(name)
     try:
         return int(value) if value is not None else None
@@ -677,7 +713,7 @@ UNSAFE_ID = re.compile(r"[/\\\x00]|\.\.|^\.|^\s|\s$|^$")
 
 
 def unknown_article_message(article_id: str, known: int) -> str:
-    """Why ``article_id`` cannot be shown: an unsafe id, or no such article among those loaded.
+    r"""Why ``article_id`` cannot be shown: an unsafe id, or no such article among those loaded.
 
     Only ids of the loaded corpus are ever shown, so no file is read for an id from the URL.
 
@@ -743,10 +779,18 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
             roles=frozenset(settings.ROLES),
             body_only=filters.body_only,
         )
-        layers = layers_for(loaded.fingerprint, filter_key(article_filters), loaded, article_filters)
+        layers = layers_for(
+            loaded.fingerprint, filter_key(article_filters), loaded, article_filters
+        )
         basemap = load_basemap(boundaries_fingerprint())
         small = map_for(
-            loaded.fingerprint, filter_key(article_filters), None, link_base(), True, layers, basemap
+            loaded.fingerprint,
+            filter_key(article_filters),
+            None,
+            link_base(),
+            True,
+            layers,
+            basemap,
         )
         st_folium(small, key="reader_map", height=380, width="stretch", returned_objects=[])
         st.html(f"<style>{maps.READER_CSS}</style>{maps.reader_key_html()}")
@@ -769,7 +813,7 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
 def reader_target(
     article: Any, mentions: Sequence[Any], params: Mapping[str, Any]
 ) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """The sentence and mention to highlight from ``at``, ``mention`` or ``sentence`` params."""
+    """Return the sentence and mention to highlight (``at``, ``mention`` or ``sentence``)."""
     from geo.articles import sentence_span
 
     at, index, sentence = (read_int(params, k) for k in ("at", "mention", "sentence"))
@@ -787,7 +831,7 @@ def reader_target(
 
 
 def pick_article(corpus: Any, current: str | None) -> None:
-    """A picker that opens another article (sets ``?article=``)."""
+    """Show a picker that opens another article (sets ``?article=``)."""
     articles = corpus.articles
     ordered = sorted(articles, key=lambda a: (articles[a].published or dt.date.max, a))
     index = ordered.index(current) if current in ordered else None
@@ -830,6 +874,7 @@ def scroll_to(element_id: str) -> None:
 def main() -> None:
     """Wire the sidebar, the views and the reader."""
     st.set_page_config(page_title="refmap — places in the news", page_icon="🗺️", layout="wide")
+    st.html(f"<style>{PAGE_CSS}</style>")
     loaded = current_inputs()
     if loaded is None:
         st.stop()

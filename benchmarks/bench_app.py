@@ -1,0 +1,152 @@
+"""Benchmark the map app: time to first map, server time of a filter change, page payload.
+
+Starts `streamlit run app.py --server.headless true` on a free port, opens it in headless
+Chromium (outside hosts unresolvable, as in tests/test_browser.py), and prints:
+
+- first map: from navigation start until Leaflet has drawn SVG paths in the map iframe
+  (the server is already up and its caches are cold: first visit after start), then warm;
+- filter change: server time of a script rerun after toggling a filter, measured in-process
+  with streamlit.testing.v1.AppTest (median of several toggles, new filter values and cached);
+- payload: bytes transferred for every resource the page loaded (Performance API
+  transferSize, falling back to decodedBodySize), plus the websocket deltas are not counted.
+
+Usage: python benchmarks/bench_app.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_browser import (  # noqa: E402
+    CHROME_FLAGS,
+    CHROMEDRIVER,
+    CHROMIUM,
+    By,
+    Service,
+    WebDriverWait,
+    free_port,
+    wait_healthy,
+    webdriver,
+)
+
+
+def start_server() -> tuple[object, str]:
+    import subprocess
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    wait_healthy(url, process)
+    return process, url
+
+
+def open_browser() -> webdriver.Chrome:
+    import tempfile
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROME_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='refmap-bench-')}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+def time_first_map(driver: webdriver.Chrome, url: str) -> tuple[float, int, int]:
+    """Seconds from navigation to a drawn map; payload bytes and resource count."""
+    start = time.perf_counter()
+    driver.get(url)
+    wait = WebDriverWait(driver, 120, poll_frequency=0.02)
+    frame = wait.until(
+        lambda d: next(
+            iter(d.find_elements(By.CSS_SELECTOR, 'iframe[src*="streamlit_folium"]')), None
+        )
+    )
+    driver.switch_to.frame(frame)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane svg path"))
+    drawn = driver.execute_script("return performance.now();")
+    elapsed_wall = time.perf_counter() - start
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".rm-label"))  # basemap fetched too
+    inner = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) {"
+        " return e.transferSize || e.decodedBodySize || 0; });"
+    )
+    driver.switch_to.default_content()
+    outer = driver.execute_script(
+        "var nav = performance.getEntriesByType('navigation')[0];"
+        "return [performance.getEntriesByType('resource').map(function (e) {"
+        " return e.transferSize || e.decodedBodySize || 0; }),"
+        " nav ? (nav.transferSize || nav.decodedBodySize) : 0];"
+    )
+    payload = sum(inner) + sum(outer[0]) + outer[1]
+    del drawn
+    return elapsed_wall, payload, len(inner) + len(outer[0]) + 1
+
+
+def time_filter_changes(repeats: int = 5) -> tuple[float, float, float]:
+    """Median seconds of a rerun: first run, new filter values, and cached filter values."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    start = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - start
+    fresh, cached = [], []
+    kinds = ["settlement", "region", "corridor", "border", "incident", "country"]
+    for i in range(repeats):
+        toggle = at.sidebar.multiselect(key="f_kinds")
+        start = time.perf_counter()
+        toggle.set_value([kinds[i % len(kinds)]]).run()
+        fresh.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        at.sidebar.multiselect(key="f_kinds").set_value([]).run()
+        cached.append(time.perf_counter() - start)
+    assert not at.exception, at.exception
+    return first, statistics.median(fresh), statistics.median(cached)
+
+
+def main() -> int:
+    process, url = start_server()
+    try:
+        driver = open_browser()
+        try:
+            cold, payload, count = time_first_map(driver, url)
+            driver.delete_all_cookies()
+            warm, warm_payload, _ = time_first_map(driver, url)
+        finally:
+            driver.quit()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    first_run, fresh, cached = time_filter_changes()
+    print(f"first map, cold server caches : {cold:6.2f} s (navigation → SVG paths drawn)")
+    print(f"first map, warm server caches : {warm:6.2f} s")
+    print(f"page payload (first visit)    : {payload / 1e6:6.2f} MB in {count} resources")
+    print(f"page payload (second visit)   : {warm_payload / 1e6:6.2f} MB transferred")
+    print(f"script run, first (AppTest)   : {first_run * 1000:6.0f} ms (loads the corpus)")
+    print(f"filter change, new values     : {fresh * 1000:6.0f} ms server time (median)")
+    print(f"filter change, cached values  : {cached * 1000:6.0f} ms server time (median)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

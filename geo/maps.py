@@ -1,0 +1,1386 @@
+"""The folium map: styles, escaped popups and tooltips, legend, layer control, offline assets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import itertools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import folium
+from branca.element import Element, MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+
+from geo.errors import GeoError
+
+# --------------------------------------------------------------------------------------------
+# Offline assets
+# --------------------------------------------------------------------------------------------
+
+#: URL prefix under which Streamlit serves ``static/vendor`` (``enableStaticServing``).
+VENDOR_PREFIX = "/app/static/vendor"
+
+#: folium's asset names (``default_js``/``default_css`` keys) → file inside ``node_modules``.
+#: ``None`` drops an asset that has no registry package and that refmap's maps never use.
+LOCAL_ASSETS: dict[str, str | None] = {
+    "leaflet": "leaflet/dist/leaflet.js",
+    "leaflet_css": "leaflet/dist/leaflet.css",
+    "jquery": "jquery/dist/jquery.min.js",
+    "bootstrap": "bootstrap/dist/js/bootstrap.bundle.min.js",
+    "bootstrap_css": "bootstrap/dist/css/bootstrap.min.css",
+    "awesome_markers": "leaflet.awesome-markers/dist/leaflet.awesome-markers.min.js",
+    "awesome_markers_css": "leaflet.awesome-markers/dist/leaflet.awesome-markers.css",
+    "awesome_markers_font_css": "@fortawesome/fontawesome-free/css/all.min.css",
+    "glyphicons_css": None,  # Bootstrap 3 glyph icons: only for Icon(prefix="glyphicon")
+    "awesome_rotate_css": None,  # only for Icon(angle=...); lives in folium's GitHub repo
+}
+
+#: Everything ``scripts/install_assets.py`` copies from ``node_modules`` to ``static/vendor``:
+#: the files above plus the folders their CSS points at (marker images, icon fonts).
+VENDOR_FILES: tuple[str, ...] = (
+    *(path for path in LOCAL_ASSETS.values() if path),
+    "leaflet/dist/images",
+    "leaflet.awesome-markers/dist/images",
+    "@fortawesome/fontawesome-free/webfonts",
+)
+
+#: The only assets refmap's own maps need (no jQuery, Bootstrap or icon fonts).
+LEAN_JS = ("leaflet",)
+LEAN_CSS = ("leaflet_css",)
+
+
+class AssetError(GeoError, ValueError):
+    """A folium element asks for a CDN file that has no local copy in ``LOCAL_ASSETS``."""
+
+
+def local_url(name: str, prefix: str = VENDOR_PREFIX) -> str | None:
+    """Local URL of folium asset ``name``; ``None`` when the asset is deliberately dropped.
+
+    Examples
+    --------
+    >>> local_url("leaflet")
+    '/app/static/vendor/leaflet/dist/leaflet.js'
+    >>> local_url("glyphicons_css") is None
+    True
+    >>> local_url("d3")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geo.maps.AssetError: folium asset 'd3' has no local copy — expected one of leaflet, ...
+    """
+    if name not in LOCAL_ASSETS:
+        raise AssetError(
+            f"folium asset {name!r} has no local copy — expected one of "
+            f"{', '.join(LOCAL_ASSETS)}; add it to package.json and geo.maps.LOCAL_ASSETS, "
+            "then run scripts/install_assets.py"
+        )
+    path = LOCAL_ASSETS[name]
+    return None if path is None else f"{prefix.rstrip('/')}/{path}"
+
+
+def localize_assets(root: Element, prefix: str = VENDOR_PREFIX, *, lean: bool = False) -> None:
+    """Point every ``default_js``/``default_css`` in ``root``'s tree at local copies, in place.
+
+    With ``lean=True`` the map itself keeps only Leaflet (refmap's maps need no jQuery,
+    Bootstrap or icon fonts), which keeps the page small. Raises ``AssetError`` for an asset
+    with no local copy, so a new plugin cannot silently bring a CDN back.
+    """
+    for element in _walk(root):
+        for attr, lean_names in (("default_js", LEAN_JS), ("default_css", LEAN_CSS)):
+            assets = getattr(element, attr, None)
+            if not assets:
+                continue
+            if lean and isinstance(element, folium.Map):
+                assets = [(n, u) for n, u in assets if n in lean_names]
+            local = [(n, local_url(n, prefix)) for n, _ in assets]
+            setattr(element, attr, [(n, u) for n, u in local if u is not None])
+
+
+def _walk(element: Element) -> Iterable[Element]:
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+def asset_urls(root: Element) -> list[str]:
+    """Every JS/CSS URL the elements of ``root``'s tree ask the browser to load (in order)."""
+    urls: list[str] = []
+    for element in _walk(root):
+        for attr in ("default_js", "default_css"):
+            urls.extend(url for _, url in getattr(element, attr, []) or [])
+    return list(dict.fromkeys(urls))
+
+
+# --------------------------------------------------------------------------------------------
+# Escaping
+# --------------------------------------------------------------------------------------------
+
+
+def escape_text(value: object) -> str:
+    """Escape any value for HTML text or attributes, and for folium's JS template literals.
+
+    ``html.escape`` plus the backtick, dollar and backslash, which folium pastes inside JS
+    template literals (tooltips, popups) where ``${...}`` would run.
+
+    Examples
+    --------
+    >>> escape_text('<script>alert(1)</script>')
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    >>> escape_text("`${alert(1)}`")
+    '&#96;&#36;{alert(1)}&#96;'
+    >>> escape_text(None)
+    ''
+    """
+    if value is None:
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def safe_url(url: object) -> str | None:
+    """``url`` when it is an absolute http(s) address, else ``None`` (no ``javascript:``).
+
+    Examples
+    --------
+    >>> safe_url("https://example.org/a?b=1")
+    'https://example.org/a?b=1'
+    >>> safe_url("javascript:alert(1)") is None, safe_url(" JAVASCRIPT:x") is None
+    (True, True)
+    >>> safe_url("") is None, safe_url(None) is None
+    (True, True)
+    """
+    if not isinstance(url, str):
+        return None
+    text = url.strip()
+    lowered = text.lower()
+    if not (lowered.startswith("http://") or lowered.startswith("https://")):
+        return None
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return None
+    return text
+
+
+def article_href(base: str, article: str, **params: int | str) -> str:
+    """Link to the app's article view: ``<base>?article=<id>&...`` (query values URL-encoded).
+
+    Examples
+    --------
+    >>> article_href("/", "001_x", at=120)
+    '/?article=001_x&at=120'
+    >>> article_href("/", "a b&c")
+    '/?article=a%20b%26c'
+    """
+    query = {"article": article, **{k: str(v) for k, v in params.items()}}
+    return f"{base}?{urlencode(query, quote_via=quote)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Styles
+# --------------------------------------------------------------------------------------------
+
+#: Colour per place kind (colour-blind-safe-ish, distinct on a pale basemap).
+KIND_COLORS: dict[str, str] = {
+    "country": "#4d5b6a",
+    "region": "#7b4fa6",
+    "settlement": "#1f6fb4",
+    "corridor": "#d9480f",
+    "border": "#b02a37",
+    "incident": "#c2185b",
+    "water": "#1c8fc4",
+    "landmark": "#2b8a3e",
+    # kinds of names only the GeoNames fallback resolved
+    "city": "#1f6fb4",
+    "admin1": "#7b4fa6",
+}
+OTHER_COLOR = "#6c757d"
+
+#: Line pattern per status: what exists is solid, what is only talked about is broken.
+STATUS_DASHES: dict[str, str | None] = {
+    "existing": None,
+    "proposed": "10 7",
+    "claimed": "12 5 2 5",
+    "disputed": "12 5 2 5",
+    "closed": "2 6",
+    "former": "2 6",
+}
+
+#: How sure the geometry is: exact features are full strength; approximate and schematic ones
+#: are paler, thinner and have paler fills, so nobody reads them as surveyed lines.
+PRECISION_LOOK: dict[str, dict[str, float]] = {
+    "exact": {"opacity": 0.95, "fillOpacity": 0.30, "weight": 3.0},
+    "approximate": {"opacity": 0.70, "fillOpacity": 0.12, "weight": 2.5},
+    "schematic": {"opacity": 0.55, "fillOpacity": 0.06, "weight": 2.0},
+}
+
+#: Human titles for the layers (``geo.layers.LAYER_NAMES``); unknown names are title-cased.
+LAYER_TITLES: dict[str, str] = {
+    "countries": "Countries",
+    "regions": "Regions",
+    "settlements": "Settlements",
+    "places": "Places",
+    "corridors": "Corridors & routes",
+    "borders": "Borders",
+    "incidents": "Incidents",
+    "water": "Water",
+    "landmarks": "Landmarks",
+    "fallback": "Fallback-resolved names",
+}
+
+
+def style_for(
+    kind: str | None,
+    status: str | None = None,
+    precision: str | None = None,
+    geo_precision: int | None = None,
+    geom_type: str = "Point",
+    source: str | None = None,
+) -> dict[str, Any]:
+    """Leaflet path options for one feature: colour by kind, dashes by status, look by precision.
+
+    Region-level points (``geo_precision`` 3) become large hollow rings; approximate polygons
+    get a dotted outline even when their status is unknown.
+
+    Examples
+    --------
+    >>> style_for("corridor", "proposed", "schematic", geom_type="LineString")["dashArray"]
+    '10 7'
+    >>> style_for("settlement")["radius"], style_for("settlement", geo_precision=3)["radius"]
+    (6, 14)
+    >>> style_for(None)["color"]
+    '#6c757d'
+    """
+    color = KIND_COLORS.get(kind or "", OTHER_COLOR)
+    look = PRECISION_LOOK.get(precision or "exact", PRECISION_LOOK["exact"])
+    dash = STATUS_DASHES.get(status or "existing")
+    style: dict[str, Any] = {"color": color, "fillColor": color, **look}
+    if geom_type.endswith("Polygon"):
+        style["weight"] = max(1.5, look["weight"] - 1)
+        if kind == "country":  # context, not news: an outline over the basemap, barely filled
+            style["fillOpacity"] = min(look["fillOpacity"], 0.05)
+        else:  # large areas must not drown the points and lines drawn over them
+            style["fillOpacity"] = min(look["fillOpacity"], 0.18)
+        if dash is None and precision in ("approximate", "schematic"):
+            dash = "3 5"
+    elif geom_type.endswith("Point"):
+        region_level = geo_precision == 3
+        style.update(
+            radius=14 if region_level else 6 if geo_precision in (None, 1) else 9,
+            weight=2.0,
+            fillOpacity=0.05 if region_level else min(0.85, look["fillOpacity"] + 0.55),
+        )
+        if region_level and dash is None:
+            dash = "4 4"
+    else:  # lines: make every line a little thicker than polygon outlines
+        style["weight"] = look["weight"] + 1.0
+    if source == "fallback":  # resolved by GeoNames, not by the analyst: hollow and dotted
+        style.update(fillOpacity=0.15, dashArray="2 3", weight=2.0)
+        return style
+    if dash:
+        style["dashArray"] = dash
+    return style
+
+
+# --------------------------------------------------------------------------------------------
+# Popups and tooltips
+# --------------------------------------------------------------------------------------------
+
+MAX_ARTICLES_IN_POPUP = 6
+MAX_QUOTES_PER_ARTICLE = 4
+MAX_QUOTE_CHARS = 260
+
+
+def quote_html(sentence: str, start: int, end: int) -> str:
+    """Escaped sentence with ``sentence[start:end]`` wrapped in ``<mark>``, trimmed around it.
+
+    Offsets are relative to the sentence; offsets that do not fit show the sentence unmarked.
+
+    Examples
+    --------
+    >>> quote_html("Troops entered <Goris> today.", 15, 22)
+    'Troops entered <mark>&lt;Goris&gt;</mark> today.'
+    >>> quote_html("", 0, 0)
+    ''
+    >>> quote_html("abc", 5, 9)
+    'abc'
+    """
+    sentence = " ".join(sentence.split(" ")) if sentence else ""
+    if not (0 <= start < end <= len(sentence)):
+        return escape_text(_trim(sentence, 0, MAX_QUOTE_CHARS))
+    lo, hi = _window(len(sentence), start, end, MAX_QUOTE_CHARS)
+    before, marked, after = sentence[lo:start], sentence[start:end], sentence[end:hi]
+    return (
+        ("…" if lo > 0 else "")
+        + escape_text(_squash(before))
+        + f"<mark>{escape_text(marked)}</mark>"
+        + escape_text(_squash(after))
+        + ("…" if hi < len(sentence) else "")
+    )
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text else text
+
+
+def _window(length: int, start: int, end: int, size: int) -> tuple[int, int]:
+    if length <= size:
+        return 0, length
+    room = max(0, size - (end - start))
+    lo = max(0, start - room // 2)
+    hi = min(length, end + (room - (start - lo)))
+    return lo, hi
+
+
+def _trim(text: str, lo: int, size: int) -> str:
+    return text[lo : lo + size] + ("…" if len(text) > lo + size else "")
+
+
+def _date_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "undated"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    return text[:10] if text and text != "NaT" else "undated"
+
+
+def popup_html(
+    row: Mapping[str, Any],
+    *,
+    link_base: str = "/",
+    link_target: str = "_blank",
+) -> str:
+    """Build the popup of one feature: what it is, then its quoting sentences by article.
+
+    Every value from the data is escaped; each quote links to the article view at that mention
+    (``?article=<id>&at=<offset>``).
+
+    Examples
+    --------
+    >>> out = popup_html({"name": "<b>X</b>", "kind": "settlement", "provenance": []})
+    >>> "&lt;b&gt;X&lt;/b&gt;" in out and "<b>X</b>" not in out
+    True
+    """
+    parts = [f'<div class="rm-pop"><div class="rm-pop-h">{escape_text(row.get("name"))}</div>']
+    parts.append(f'<div class="rm-pop-meta">{escape_text(_describe(row))}</div>')
+    if row.get("kind") == "incident":
+        parts.append(_incident_html(row))
+    provenance = list(row.get("provenance") or [])
+    if not provenance:
+        parts.append(
+            '<div class="rm-pop-none">No quoting sentence under the current filters.</div>'
+        )
+    for entry in provenance[:MAX_ARTICLES_IN_POPUP]:
+        parts.append(_article_html(entry, link_base, link_target))
+    if len(provenance) > MAX_ARTICLES_IN_POPUP:
+        parts.append(
+            f'<div class="rm-pop-more">+{len(provenance) - MAX_ARTICLES_IN_POPUP} more '
+            "article(s): see the sidebar filters or the article list.</div>"
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _describe(row: Mapping[str, Any]) -> str:
+    bits = [str(row.get("kind") or "place")]
+    for key in ("status", "precision"):
+        if _present(row.get(key)):
+            bits.append(str(row[key]))
+    if _present(row.get("geo_precision")):
+        level = int(row["geo_precision"])
+        bits.append({1: "town-level", 2: "near a town", 3: "region-level"}.get(level, ""))
+    if _present(row.get("source")):
+        bits.append(f"geometry: {row['source']}")
+    claimed = row.get("claimed_by")
+    if _present(claimed) and len(claimed):
+        bits.append("claimed by " + ", ".join(map(str, claimed)))
+    counts = []
+    if _present(row.get("mention_count")):
+        counts.append(f"{int(row['mention_count'])} mention(s)")
+    if _present(row.get("article_count")):
+        counts.append(f"{int(row['article_count'])} article(s)")
+    return " · ".join(b for b in bits if b) + (" — " + ", ".join(counts) if counts else "")
+
+
+def _present(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return not (isinstance(value, str) and not value)
+
+
+def _incident_html(row: Mapping[str, Any]) -> str:
+    out = [f'<div class="rm-pop-inc">{escape_text(_date_text(row.get("date")))}']
+    if _present(row.get("date_precision")):
+        out.append(f" (±{escape_text(row['date_precision'])})")
+    if _present(row.get("description")):
+        out.append(f": {escape_text(row['description'])}")
+    out.append("</div>")
+    disagreements = row.get("disagreements")
+    if _present(disagreements) and len(disagreements):
+        items = "".join(f"<li>{escape_text(_as_text(d))}</li>" for d in disagreements)
+        out.append(f'<div class="rm-pop-dis">Reports disagree:<ul>{items}</ul></div>')
+    return "".join(out)
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+def _article_html(entry: Mapping[str, Any], link_base: str, link_target: str) -> str:
+    article = str(entry.get("article", ""))
+    head = " · ".join(
+        escape_text(x)
+        for x in (entry.get("outlet") or "unknown outlet", _date_text(entry.get("published")))
+    )
+    title = escape_text(entry.get("title") or article)
+    out = [f'<div class="rm-pop-art"><div class="rm-pop-src">{head}</div>']
+    out.append(f'<div class="rm-pop-title">{title}</div><ul>')
+    mentions = list(entry.get("mentions") or [])
+    for m in mentions[:MAX_QUOTES_PER_ARTICLE]:
+        s0 = int(m.get("sentence_start", m.get("start", 0)))
+        quote_text = quote_html(
+            str(m.get("sentence") or m.get("surface") or ""),
+            int(m.get("start", 0)) - s0,
+            int(m.get("end", 0)) - s0,
+        )
+        href = escape_text(article_href(link_base, article, at=int(m.get("start", 0))))
+        role = m.get("role")
+        role_tag = (
+            f' <span class="rm-role">{escape_text(role)}</span>'
+            if role and role != "locative"
+            else ""
+        )
+        out.append(
+            f"<li>{quote_text}{role_tag} "
+            f'<a class="rm-open" href="{href}" target="{escape_text(link_target)}" '
+            'rel="noopener noreferrer">open&nbsp;›</a></li>'
+        )
+    out.append("</ul>")
+    if len(mentions) > MAX_QUOTES_PER_ARTICLE:
+        out.append(f'<div class="rm-pop-more">+{len(mentions) - MAX_QUOTES_PER_ARTICLE} more</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def tooltip_html(row: Mapping[str, Any]) -> str:
+    """Escaped one-line tooltip: the name, then kind/status/precision in grey.
+
+    Examples
+    --------
+    >>> tooltip_html({"name": "Goris", "kind": "settlement"})
+    '<b>Goris</b> <span class="rm-tip">settlement</span>'
+    """
+    bits = [row.get("kind") or "place"]
+    for key in ("status", "precision"):
+        if _present(row.get(key)) and row[key] not in ("existing", "exact"):
+            bits.append(row[key])
+    if row.get("kind") == "incident" and _present(row.get("date")):
+        bits.append(_date_text(row.get("date")))
+    return (
+        f"<b>{escape_text(row.get('name'))}</b> "
+        f'<span class="rm-tip">{escape_text(" · ".join(map(str, bits)))}</span>'
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Basemap (offline, from the bundled boundaries)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """Offline basemap ready to draw: GeoJSON dicts plus label points ``(lat, lon, text, cls)``."""
+
+    countries: dict[str, Any] | None = None
+    admin1: dict[str, Any] | None = None
+    labels: tuple[tuple[float, float, str, str], ...] = field(default_factory=tuple)
+
+
+def prepare_basemap(
+    boundaries: Any,
+    *,
+    region: tuple[float, float, float, float] | None = None,
+    near_deg: float = 12.0,
+    detail_tolerance: float = 0.005,
+    near_tolerance: float = 0.03,
+    far_tolerance: float = 0.2,
+) -> Basemap:
+    """Simplify the bundled boundaries into a light offline basemap (pure; cache the result).
+
+    ``boundaries`` is a ``geo.boundaries.Boundaries`` (GeoDataFrames ``countries``, ``world``,
+    ``admin1``); missing frames are skipped. Detail falls off with distance from ``region``
+    (default ``settings.REGION_BBOX``): the regional countries and their subdivisions keep
+    ~0.5 km, shapes within ``near_deg`` degrees ~3 km, the rest of the world ~20 km (tiny
+    islands dropped), so the whole world costs a few hundred kB in the page.
+    """
+    import shapely
+    from shapely.geometry import box
+
+    from geo import settings
+
+    min_lon, min_lat, max_lon, max_lat = region or settings.REGION_BBOX
+    near = box(min_lon - near_deg, min_lat - near_deg, max_lon + near_deg, max_lat + near_deg)
+    features: list[dict[str, Any]] = []
+    labels: list[tuple[float, float, str, str]] = []
+    world = getattr(boundaries, "world", None)
+    if world is not None and len(world):
+        is_near = shapely.intersects(world.geometry.values, near)
+        features += _features(world[is_near], near_tolerance, 2, {"tier": "world"})
+        far = world[~is_near].copy()
+        far["geometry"] = [_drop_specks(g, far_tolerance**2) for g in far.geometry]
+        features += _features(far, far_tolerance, 1, {"tier": "world"})
+    countries = getattr(boundaries, "countries", None)
+    regional: set[str] = set()
+    if countries is not None and len(countries):
+        features += _features(countries, detail_tolerance, 3, {"tier": "countries"})
+        labels += _labels(countries, "name", "rm-label-country")
+        regional = set(countries.get("iso_a3", []))
+    admin1 = getattr(boundaries, "admin1", None)
+    admin1_features: list[dict[str, Any]] = []
+    if admin1 is not None and len(admin1):
+        local = admin1["adm0_a3"].isin(regional) if "adm0_a3" in admin1 else admin1.index < 0
+        admin1_features += _features(admin1[local], detail_tolerance, 3, {})
+        admin1_features += _features(admin1[~local], far_tolerance / 2, 2, {})
+        name_col = "name_en" if "name_en" in admin1.columns else "name"
+        labels += _labels(admin1, name_col, "rm-label-admin1")
+    return Basemap(
+        countries=_collection(features) if features else None,
+        admin1=_collection(admin1_features) if admin1_features else None,
+        labels=tuple(labels),
+    )
+
+
+def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _drop_specks(geom: Any, min_area: float) -> Any:
+    """Drop the parts of a multipolygon smaller than ``min_area`` (keep the largest part)."""
+    from shapely.geometry import MultiPolygon
+
+    if geom is None or geom.geom_type != "MultiPolygon":
+        return geom
+    parts = [p for p in geom.geoms if p.area >= min_area]
+    if not parts:
+        parts = [max(geom.geoms, key=lambda p: p.area)]
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
+def _features(
+    gdf: Any, tolerance: float, digits: int, extra: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    import shapely
+
+    out = []
+    geoms = shapely.simplify(gdf.geometry.values, tolerance, preserve_topology=True)
+    names = gdf["name"] if "name" in gdf.columns else [None] * len(gdf)
+    for name, geom in zip(names, geoms, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        out.append(
+            {
+                "type": "Feature",
+                "geometry": _round(shapely.geometry.mapping(geom), digits),
+                "properties": {"name": _jsonable(name), **extra},
+            }
+        )
+    return out
+
+
+def _labels(gdf: Any, column: str, css: str) -> list[tuple[float, float, str, str]]:
+    if column not in gdf.columns:
+        return []
+    out = []
+    for name, geom in zip(gdf[column], gdf.geometry, strict=True):
+        if geom is None or geom.is_empty or not _present(name):
+            continue
+        point = geom.representative_point()
+        out.append((round(point.y, 3), round(point.x, 3), escape_text(name), css))
+    return out
+
+
+def _round(obj: Any, digits: int) -> Any:
+    if isinstance(obj, float):
+        return round(obj, digits)
+    if isinstance(obj, list | tuple):
+        return [_round(x, digits) for x in obj]
+    if isinstance(obj, Mapping):
+        return {k: _round(v, digits) for k, v in obj.items()}
+    return obj
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Custom elements
+# --------------------------------------------------------------------------------------------
+
+
+class LabelLayer(folium.map.Layer):
+    """Non-interactive text labels (``L.divIcon``) from ``(lat, lon, escaped_html, css)`` rows."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.layerGroup();
+            {{ this.labels|tojson }}.forEach(function (l) {
+                L.marker([l[0], l[1]], {
+                    icon: L.divIcon({className: "rm-label " + l[3], html: l[2],
+                                     iconSize: null}),
+                    interactive: false, keyboard: false, pane: {{ this.pane|tojson }}
+                }).addTo({{ this.get_name() }});
+            });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        labels: Sequence[tuple[float, float, str, str]],
+        name: str,
+        *,
+        pane: str = "markerPane",
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "LabelLayer"
+        self.labels = [list(label) for label in labels]
+        self.pane = pane
+
+
+class RemoteBasemap(folium.map.Layer):
+    """One part (``countries``/``admin1``/``labels``) of a basemap JSON the browser fetches once.
+
+    The page then carries no boundary data: the file is served by Streamlit's static serving,
+    downloaded once and cached by the browser across reruns.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = {% if this.part == "labels" %}L.layerGroup()
+                {% else %}L.geoJson(null, {pane: {{ this.pane|tojson }}, interactive: false,
+                    style: function (f) {
+                        var s = {{ this.styles|tojson }};
+                        return s[f.properties.tier] || s["default"];
+                    }}){% endif %};
+            window.rmBasemap = window.rmBasemap || fetch({{ this.url|tojson }})
+                .then(function (r) { return r.json(); });
+            window.rmBasemap.then(function (d) {
+                {% if this.part == "labels" %}
+                (d.labels || []).forEach(function (l) {
+                    L.marker([l[0], l[1]], {
+                        icon: L.divIcon({className: "rm-label " + l[3], html: l[2],
+                                         iconSize: null}),
+                        interactive: false, keyboard: false, pane: {{ this.pane|tojson }}
+                    }).addTo({{ this.get_name() }});
+                });
+                {% else %}
+                var part = d[{{ this.part|tojson }}];
+                if (part) { {{ this.get_name() }}.addData(part); }
+                {% endif %}
+            });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, url: str, part: str, name: str, *, pane: str, styles: Mapping[str, Any]
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "RemoteBasemap"
+        self.url = url
+        self.part = part
+        self.pane = pane
+        self.styles = dict(styles)
+
+
+def basemap_json(basemap: Basemap) -> str:
+    """Serialise the basemap as one compact JSON document (countries, admin1, labels).
+
+    Examples
+    --------
+    >>> basemap_json(Basemap())
+    '{"countries":null,"admin1":null,"labels":[]}'
+    """
+    return json.dumps(
+        {"countries": basemap.countries, "admin1": basemap.admin1, "labels": basemap.labels},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+#: Basemap styles by ``tier`` (regional countries drawn crisper than the rest of the world).
+COUNTRY_STYLES = {
+    "countries": {"color": "#8a96a3", "weight": 1.2, "fillColor": "#f7f5ef", "fillOpacity": 1.0},
+    "default": {"color": "#a3adb8", "weight": 0.6, "fillColor": "#eeece6", "fillOpacity": 1.0},
+}
+ADMIN1_STYLES = {"default": {"color": "#9aa5b1", "weight": 0.8, "dashArray": "4 3", "fill": False}}
+
+
+class MapChrome(MacroElement):
+    """The legend (a Leaflet control), zoom-dependent label classes and the page's CSS."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+            <style>{{ this.css }}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            (function (map) {
+                {% if this.legend %}
+                var legend = L.control({position: "bottomright"});
+                legend.onAdd = function () {
+                    var div = L.DomUtil.create("div", "rm-legend");
+                    div.innerHTML = {{ this.legend|tojson }};
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
+                    return div;
+                };
+                legend.addTo(map);
+                {% endif %}
+                function zoomClasses() {
+                    var z = map.getZoom(), c = map.getContainer().classList;
+                    c.toggle("rm-hide-admin1", z < 7);
+                    c.toggle("rm-hide-country", z < 4);
+                }
+                map.on("zoomend", zoomClasses);
+                zoomClasses();
+            })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, legend: str | None, css: str) -> None:
+        super().__init__()
+        self._name = "MapChrome"
+        self.legend = legend
+        self.css = css
+
+
+MAP_CSS = """
+.leaflet-container { background: #dbe7ef; font: 13px/1.4 system-ui, -apple-system,
+  "Segoe UI", Roboto, sans-serif; }
+.rm-label { white-space: nowrap; pointer-events: none; color: #44505c;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; transform: translate(-50%, -50%); }
+.rm-label-country { font-size: 13px; font-weight: 600; letter-spacing: .08em;
+  text-transform: uppercase; color: #5a6570; }
+.rm-label-admin1 { font-size: 11px; font-style: italic; color: #6b7680; }
+.rm-hide-admin1 .rm-label-admin1, .rm-hide-country .rm-label-country { display: none; }
+.rm-legend { background: rgba(255,255,255,.93); padding: 6px 9px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.25); max-width: 230px; color: #222; line-height: 1.35; }
+.rm-legend b { display: block; margin: 3px 0 1px; font-size: 12px; }
+.rm-legend .rm-row { display: flex; align-items: center; gap: 6px; font-size: 12px; }
+.rm-legend svg { flex: none; }
+.rm-pop { max-width: 400px; font-size: 12.5px; color: #222; }
+.rm-pop-h { font-weight: 700; font-size: 14px; }
+.rm-pop-meta { color: #555; margin: 2px 0 6px; }
+.rm-pop-inc { margin-bottom: 4px; }
+.rm-pop-art { border-top: 1px solid #e3e3e3; padding-top: 4px; margin-top: 4px; }
+.rm-pop-src { color: #555; font-size: 11.5px; text-transform: uppercase; letter-spacing: .03em; }
+.rm-pop-title { font-style: italic; margin-bottom: 2px; }
+.rm-pop ul { margin: 2px 0 2px 16px; padding: 0; }
+.rm-pop li { margin: 2px 0; }
+.rm-pop mark { background: #ffe58a; padding: 0 1px; }
+.rm-pop .rm-role { font-size: 10.5px; color: #fff; background: #888; border-radius: 3px;
+  padding: 0 3px; }
+.rm-pop a.rm-open { white-space: nowrap; font-weight: 600; }
+.rm-pop-more, .rm-pop-none { color: #777; font-style: italic; }
+.rm-tip { color: #666; }
+"""
+
+
+def legend_html(
+    kinds: Iterable[str],
+    statuses: Iterable[str],
+    precisions: Iterable[str],
+    *,
+    fallback: bool = False,
+) -> str:
+    """Legend for the kinds, statuses and precisions on the map (labels escaped).
+
+    Examples
+    --------
+    >>> "<script>" in legend_html(["<script>"], [], [])
+    False
+    >>> legend_html([], [], [])
+    ''
+    """
+    kinds, statuses, precisions = list(kinds), list(statuses), list(precisions)
+    if not (kinds or statuses or precisions):
+        return ""
+    rows = []
+    if kinds:
+        rows.append("<b>Kind</b>")
+        for kind in kinds:
+            rows.append(_legend_row(_swatch(style_for(kind, geom_type="Polygon")), kind))
+    if statuses:
+        rows.append("<b>Status</b>")
+        for status in statuses:
+            line = style_for("other", status, geom_type="LineString") | {"color": "#333"}
+            rows.append(_legend_row(_line(line), status))
+    if precisions:
+        rows.append("<b>Geometry precision</b>")
+        for precision in precisions:
+            look = style_for("region", None, precision, geom_type="Polygon")
+            rows.append(_legend_row(_swatch(look), precision))
+        rows.append(_legend_row(_ring(), "region-level point"))
+    if fallback:
+        rows.append(_legend_row(_ring("#1f6fb4", "2 3"), "found by the GeoNames fallback"))
+    return "".join(rows)
+
+
+def _legend_row(svg: str, label: str) -> str:
+    return f'<div class="rm-row">{svg}<span>{escape_text(label)}</span></div>'
+
+
+def _swatch(style: Mapping[str, Any]) -> str:
+    dash = f' stroke-dasharray="{escape_text(style["dashArray"])}"' if "dashArray" in style else ""
+    return (
+        '<svg width="22" height="14"><rect x="1.5" y="1.5" width="19" height="11" '
+        f'fill="{escape_text(style["fillColor"])}" '
+        f'fill-opacity="{max(style["fillOpacity"], 0.25)}" '
+        f'stroke="{escape_text(style["color"])}" stroke-opacity="{style["opacity"]}" '
+        f'stroke-width="2"{dash}/></svg>'
+    )
+
+
+def _line(style: Mapping[str, Any]) -> str:
+    dash = f' stroke-dasharray="{escape_text(style["dashArray"])}"' if "dashArray" in style else ""
+    return (
+        f'<svg width="30" height="10"><line x1="1" y1="5" x2="29" y2="5" '
+        f'stroke="{escape_text(style["color"])}" stroke-width="2.5"{dash}/></svg>'
+    )
+
+
+def _ring(color: str = "#555", dash: str = "3 3") -> str:
+    return (
+        '<svg width="22" height="18"><circle cx="11" cy="9" r="7.5" fill="none" '
+        f'stroke="{escape_text(color)}" stroke-width="1.6" stroke-dasharray="{escape_text(dash)}"/>'
+        "</svg>"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The map
+# --------------------------------------------------------------------------------------------
+
+ON_EACH_FEATURE = JsCode(
+    """
+    function (feature, layer) {
+        var p = feature.properties || {};
+        if (p.rm_tip) { layer.bindTooltip(p.rm_tip, {sticky: true, direction: "top"}); }
+        if (p.rm_pop) {
+            layer.bindPopup(p.rm_pop, {maxWidth: 420, minWidth: 260, maxHeight: 340,
+                                       autoPanPadding: [30, 30]});
+        }
+    }
+    """
+)
+
+#: Pane for the offline basemap: under the tile pane (200), so online tiles, when switched on,
+#: cover it; labels sit above the tiles.
+BASEMAP_PANE = ("rm-basemap", 150)
+BASEMAP_LINES_PANE = ("rm-basemap-lines", 250)
+LABEL_PANE = ("rm-labels", 260)
+
+
+def build_map(
+    layers: Mapping[str, Any],
+    *,
+    basemap: Basemap | str | None = None,
+    focus: tuple[float, float, float, float] | None = None,
+    link_base: str = "/",
+    link_target: str = "_blank",
+    asset_prefix: str = VENDOR_PREFIX,
+    legend: bool = True,
+    online_tiles: bool = True,
+    compact: bool = False,
+    max_zoom: int = 10,
+    height: int | str = "100%",
+) -> folium.Map:
+    """Build the folium map of ``layers`` (name → GeoDataFrame from ``geo.layers``).
+
+    Parameters
+    ----------
+    layers
+        Layer name → GeoDataFrame with at least ``name``, ``kind`` and ``geometry``; the other
+        ``geo.layers`` columns (status, precision, provenance...) are used when present.
+    basemap
+        Offline basemap from :func:`prepare_basemap` (embedded in the page), or the URL of
+        its :func:`basemap_json` file (fetched once by the browser); ``None`` draws none.
+    focus
+        ``(min_lon, min_lat, max_lon, max_lat)`` to fit instead of the data's bounds.
+    link_base, link_target
+        Where popup quote links point (``<link_base>?article=<id>&at=<offset>``) and their
+        target. The app renders the map in a sandboxed iframe without top navigation, so the
+        default opens the article in a new tab.
+    asset_prefix
+        URL prefix of the local copies of Leaflet (see ``LOCAL_ASSETS``); nothing loads from
+        a CDN.
+    legend, online_tiles
+        Whether to add the legend and the (unselected) OpenStreetMap/CartoDB tile overlays.
+    compact, max_zoom
+        A small map (collapsed layer list); the closest zoom the initial fit may use.
+
+    Returns
+    -------
+    folium.Map
+        Layers toggleable in a layer control, fitted to the data (or ``focus``).
+
+    Examples
+    --------
+    >>> m = build_map({})
+    >>> [u.rsplit("/", 1)[-1] for u in asset_urls(m)]
+    ['leaflet.js', 'leaflet.css']
+    """
+    fmap = folium.Map(
+        location=(40.0, 46.0),
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        height=height,
+        world_copy_jump=True,
+    )
+    for pane, z in (BASEMAP_PANE, BASEMAP_LINES_PANE, LABEL_PANE):
+        folium.map.CustomPane(pane, z_index=z, pointer_events=False).add_to(fmap)
+    if basemap is not None:
+        _add_basemap(fmap, basemap)
+    if online_tiles:
+        _add_tiles(fmap)
+    kinds: dict[str, None] = {}
+    statuses: dict[str, None] = {}
+    precisions: dict[str, None] = {}
+    has_fallback = False
+    for name, gdf in layers.items():
+        if gdf is None or len(gdf) == 0:
+            continue
+        features = list(_layer_features(gdf, link_base, link_target))
+        title = f"{LAYER_TITLES.get(name, name.replace('_', ' ').capitalize())} ({len(features)})"
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name=title,
+            style_function=_style_from_properties,
+            highlight_function=_highlight,
+            on_each_feature=ON_EACH_FEATURE,
+            marker=folium.CircleMarker(radius=6),
+            smooth_factor=0.5,
+        ).add_to(fmap)
+        analyst = gdf[gdf["source"] != "fallback"] if "source" in gdf.columns else gdf
+        has_fallback = has_fallback or len(analyst) < len(gdf)
+        for column, seen in (("kind", kinds), ("status", statuses), ("precision", precisions)):
+            if column in analyst.columns:
+                for value in analyst[column]:
+                    if _present(value):
+                        seen[str(value)] = None
+    folium.LayerControl(collapsed=compact, position="topright").add_to(fmap)
+    legend_text = legend_html(kinds, statuses, precisions, fallback=has_fallback) if legend else ""
+    MapChrome(legend_text or None, MAP_CSS).add_to(fmap)
+    bounds = focus or _bounds(layers)
+    if bounds is not None:
+        min_lon, min_lat, max_lon, max_lat = bounds
+        fmap.fit_bounds(
+            [[min_lat, min_lon], [max_lat, max_lon]], padding=(24, 24), max_zoom=max_zoom
+        )
+    localize_assets(fmap, asset_prefix, lean=True)
+    return fmap
+
+
+def _style_from_properties(feature: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(feature["properties"]["rm_style"])
+
+
+def _highlight(feature: Mapping[str, Any]) -> dict[str, Any]:
+    style = feature["properties"]["rm_style"]
+    return {"weight": style.get("weight", 2) + 2, "opacity": 1.0}
+
+
+def _layer_features(gdf: Any, link_base: str, link_target: str) -> Iterable[dict[str, Any]]:
+    import shapely
+
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    for record, geom in zip(gdf[columns].to_dict("records"), gdf.geometry.values, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        style = style_for(
+            record.get("kind"),
+            _opt(record.get("status")),
+            _opt(record.get("precision")),
+            _opt_int(record.get("geo_precision")),
+            geom.geom_type,
+            _opt(record.get("source")),
+        )
+        yield {
+            "type": "Feature",
+            "geometry": _round(shapely.geometry.mapping(display_geometry(geom)), 4),
+            "properties": {
+                "id": str(record.get("id", "")),
+                "rm_style": style,
+                "rm_tip": tooltip_html(record),
+                "rm_pop": popup_html(record, link_base=link_base, link_target=link_target),
+            },
+        }
+
+
+def display_geometry(geom: Any, detail: float = 800.0) -> Any:
+    """Simplify a feature for the screen: about ``detail`` steps across its extent.
+
+    Only what is drawn is simplified (a country at ~1/800 of its width, a town not at all);
+    exports keep the full geometry.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> display_geometry(Point(1, 2)).wkt
+    'POINT (1 2)'
+    """
+    import shapely
+
+    if geom.geom_type.endswith("Point"):
+        return geom
+    min_x, min_y, max_x, max_y = geom.bounds
+    tolerance = max(max_x - min_x, max_y - min_y) / detail
+    if tolerance <= 0:
+        return geom
+    simpler = shapely.simplify(geom, tolerance, preserve_topology=True)
+    return geom if simpler.is_empty else simpler
+
+
+def _opt(value: Any) -> str | None:
+    return str(value) if _present(value) else None
+
+
+def _opt_int(value: Any) -> int | None:
+    return int(value) if _present(value) else None
+
+
+def _bounds(layers: Mapping[str, Any]) -> tuple[float, float, float, float] | None:
+    """Box to fit on load: where the mentions cluster, not the far outliers.
+
+    Countries are context (Russia alone spans the globe), so they count only when nothing
+    else is drawn. Features whose representative point lies far from the mention-weighted
+    median point (more than six times the median distance, and more than ``FIT_RADIUS_DEG``)
+    are left out of the fit; they stay on the map, a zoom-out away.
+    """
+    import numpy as np
+
+    frames = [g for n, g in layers.items() if g is not None and len(g) and n != "countries"]
+    if not frames:
+        frames = [g for g in layers.values() if g is not None and len(g)]
+    points, weights, boxes = [], [], []
+    for gdf in frames:
+        counts = gdf["mention_count"] if "mention_count" in gdf else [1] * len(gdf)
+        for geom, count in zip(gdf.geometry.values, counts, strict=True):
+            if geom is None or geom.is_empty:
+                continue
+            point = geom.representative_point()
+            points.append((point.x, point.y))
+            weights.append(max(1.0, float(count if _present(count) else 0)))
+            box_ = geom.bounds
+            if max(box_[2] - box_[0], box_[3] - box_[1]) > 2 * FIT_RADIUS_DEG:
+                box_ = (point.x, point.y, point.x, point.y)  # a continent-sized area: its point
+            boxes.append(box_)
+    if not points:
+        return None
+    xy, w = np.array(points), np.array(weights)
+    center = np.array([_weighted_quantile(xy[:, i], w, 0.5) for i in (0, 1)])
+    distance = np.abs(xy - center).max(axis=1)
+    limit = max(6 * _weighted_quantile(distance, w, 0.5), FIT_RADIUS_DEG)
+    kept = [box_ for box_, d in zip(boxes, distance, strict=True) if d <= limit]
+    return pad_bounds(
+        (
+            min(b[0] for b in kept),
+            min(b[1] for b in kept),
+            max(b[2] for b in kept),
+            max(b[3] for b in kept),
+        )
+    )
+
+
+#: Features within this many degrees of the mentions' median point always count for the fit.
+FIT_RADIUS_DEG = 8.0
+
+
+def _weighted_quantile(values: Any, weights: Any, q: float) -> float:
+    import numpy as np
+
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    index = int(np.searchsorted(cumulative, q * cumulative[-1]))
+    return float(values[order][min(index, len(values) - 1)])
+
+
+def pad_bounds(
+    bounds: tuple[float, float, float, float], minimum_deg: float = 0.25
+) -> tuple[float, float, float, float]:
+    """Grow a box to at least ``minimum_deg`` on each side (a single point gets a small box).
+
+    Examples
+    --------
+    >>> pad_bounds((45.0, 40.0, 45.0, 40.0))
+    (44.875, 39.875, 45.125, 40.125)
+    """
+    min_lon, min_lat, max_lon, max_lat = bounds
+    grow_lon = max(0.0, minimum_deg - (max_lon - min_lon)) / 2
+    grow_lat = max(0.0, minimum_deg - (max_lat - min_lat)) / 2
+    return (min_lon - grow_lon, min_lat - grow_lat, max_lon + grow_lon, max_lat + grow_lat)
+
+
+def _add_basemap(fmap: folium.Map, basemap: Basemap | str) -> None:
+    if isinstance(basemap, str):
+        for part, name, pane, styles in (
+            ("countries", "Countries (offline basemap)", BASEMAP_PANE[0], COUNTRY_STYLES),
+            ("admin1", "Provinces (offline basemap)", BASEMAP_LINES_PANE[0], ADMIN1_STYLES),
+            ("labels", "Basemap labels", LABEL_PANE[0], {}),
+        ):
+            RemoteBasemap(basemap, part, name, pane=pane, styles=styles).add_to(fmap)
+        return
+    if basemap.countries is not None:
+        folium.GeoJson(
+            basemap.countries,
+            name="Countries (offline basemap)",
+            style_function=_country_style,
+            pane=BASEMAP_PANE[0],
+            interactive=False,
+            smooth_factor=1.0,
+        ).add_to(fmap)
+    if basemap.admin1 is not None:
+        folium.GeoJson(
+            basemap.admin1,
+            name="Provinces (offline basemap)",
+            style_function=_admin1_style,
+            pane=BASEMAP_LINES_PANE[0],
+            interactive=False,
+            smooth_factor=1.0,
+        ).add_to(fmap)
+    if basemap.labels:
+        LabelLayer(basemap.labels, "Basemap labels", pane=LABEL_PANE[0]).add_to(fmap)
+
+
+def _country_style(feature: Mapping[str, Any]) -> dict[str, Any]:
+    tier = feature["properties"].get("tier")
+    return dict(COUNTRY_STYLES.get(tier, COUNTRY_STYLES["default"]))
+
+
+def _admin1_style(_feature: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(ADMIN1_STYLES["default"])
+
+
+#: Online tile layers offered (unselected) in the layer control: (URL, attribution, name).
+ONLINE_TILES = (
+    (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        "OpenStreetMap tiles (online)",
+    ),
+    (
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+        '&copy; <a href="https://carto.com/attributions">CARTO</a>',
+        "CartoDB Positron tiles (online)",
+    ),
+)
+
+
+def _add_tiles(fmap: folium.Map) -> None:
+    for url, attribution, name in ONLINE_TILES:
+        folium.TileLayer(
+            url, attr=attribution, name=name, overlay=True, show=False, control=True, max_zoom=19
+        ).add_to(fmap)
+
+
+def map_html(fmap: folium.Map) -> str:
+    """Render the standalone HTML page of ``fmap`` (for benchmarks and debugging)."""
+    return fmap.get_root().render()
+
+
+def map_fingerprint(*parts: object) -> str:
+    """Stable key for a cached map from JSON-able parts (filters, corpus fingerprint...).
+
+    Examples
+    --------
+    >>> map_fingerprint("a", 1) == map_fingerprint("a", 1) != map_fingerprint("a", 2)
+    True
+    """
+    import hashlib
+
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Article reader (HTML, every value escaped; kept here so all HTML escaping lives in one place)
+# --------------------------------------------------------------------------------------------
+
+READER_CSS = """
+.rm-article { white-space: pre-wrap; font: 16px/1.65 Georgia, "Times New Roman", serif;
+  color: #1d232a; max-width: 52rem; }
+.rm-article .rm-boiler { color: #98a1aa; font-size: 13px; font-family: system-ui, sans-serif; }
+.rm-article .rm-m { border-radius: 3px; padding: 0 2px; border-bottom: 2px solid var(--k);
+  background: color-mix(in srgb, var(--k) 16%, transparent); cursor: help; }
+.rm-article .rm-m.rm-metonymic { border-bottom-style: dashed; font-style: italic;
+  background: repeating-linear-gradient(135deg, color-mix(in srgb, var(--k) 14%, transparent) 0 4px,
+  transparent 4px 8px); }
+.rm-article .rm-m.rm-attributive { border-bottom-style: double; }
+.rm-article .rm-m.rm-fallback { outline: 1.5px dotted var(--k); outline-offset: 1px; }
+.rm-article .rm-m.rm-unresolved { --k: #868e96; border-bottom: 2px wavy #868e96;
+  background: none; }
+.rm-article .rm-target { background: #fff3bf; box-shadow: 0 0 0 3px #fff3bf; }
+.rm-article .rm-m.rm-hit { outline: 2px solid #f08c00; outline-offset: 1px; }
+.rm-key { display: inline-block; margin: 0 10px 4px 0; font-size: 13px; }
+"""
+
+
+def mention_title(mention: Any, place_name: str | None) -> str:
+    """Hover text of a highlighted mention: the resolved place and the reason (not escaped).
+
+    Examples
+    --------
+    >>> from geo.models import Mention
+    >>> m = Mention("a", 0, 5, "Goris", "goris", "settlement", "locative", 46.3, 39.5, 0, 9,
+    ...             True, "gazetteer", "alias")
+    >>> mention_title(m, "Goris")
+    'Goris → Goris (settlement) · locative · gazetteer: alias'
+    """
+    if mention.place_id is None:
+        target = "unresolved — not in the gazetteer or the GeoNames fallback"
+    else:
+        target = f"{place_name or mention.place_id} ({mention.kind or 'place'})"
+    source = mention.source or "no source"
+    return f"{mention.surface} → {target} · {mention.role} · {source}: {mention.reason}"
+
+
+def mention_classes(mention: Any) -> str:
+    """CSS classes of a highlighted mention: role, source and resolution.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as S
+    >>> mention_classes(S(role="metonymic", source="fallback", place_id="gn:1"))
+    'rm-m rm-metonymic rm-fallback'
+    >>> mention_classes(S(role="locative", source=None, place_id=None))
+    'rm-m rm-unresolved'
+    """
+    classes = ["rm-m"]
+    if mention.role != "locative":
+        classes.append(f"rm-{mention.role}")
+    if mention.place_id is None:
+        classes.append("rm-unresolved")
+    elif mention.source == "fallback":
+        classes.append("rm-fallback")
+    return " ".join(classes)
+
+
+def article_html(
+    article: Any,
+    mentions: Sequence[Any],
+    *,
+    sentence_spans: Sequence[tuple[int, int]] = (),
+    place_names: Mapping[str, str] | None = None,
+    target: tuple[int, int] | None = None,
+    hit: tuple[int, int] | None = None,
+) -> str:
+    """Render the article's text as escaped HTML with every mention highlighted.
+
+    Each sentence start gets an anchor ``id="rm-s-<offset>"`` so links can land on it; the
+    ``target`` span (a sentence) and the ``hit`` span (a mention) are highlighted. Text outside
+    ``article.body`` is shown as page boilerplate. Overlapping mentions keep the first.
+
+    Examples
+    --------
+    >>> from geo.models import Article
+    >>> a = Article("a", "a.txt", "<b>Hi</b> there.", body=((0, 16),))
+    >>> article_html(a, [], sentence_spans=[(0, 16)])[24:]
+    '<a id="rm-s-0" class="rm-anchor"></a>&lt;b&gt;Hi&lt;/b&gt; there.</div>'
+    >>> article_html(Article("e", "e.txt", ""), [])
+    '<div class="rm-article"></div>'
+    """
+    text = article.text
+    names = place_names or {}
+    chosen = _non_overlapping(mentions, len(text))
+    cuts = {0, len(text)}
+    for s, e in sentence_spans:
+        cuts.update((s, e))
+    for m in chosen:
+        cuts.update((m.start, m.end))
+    for s, e in (*article.body, *(x for x in (target, hit) if x)):
+        cuts.update((s, e))
+    starts = {s for s, _ in sentence_spans}
+    points = sorted(c for c in cuts if 0 <= c <= len(text))
+    out = ['<div class="rm-article">']
+    m_iter = iter(chosen)
+    current = next(m_iter, None)
+    for a, b in itertools.pairwise(points):
+        if a in starts:
+            out.append(f'<a id="rm-s-{a}" class="rm-anchor"></a>')
+        while current is not None and current.end <= a:
+            current = next(m_iter, None)
+        classes, attrs = [], ""
+        if article.body and not article.in_body(a, b):
+            classes.append("rm-boiler")
+        if target and target[0] <= a and b <= target[1]:
+            classes.append("rm-target")
+        if current is not None and current.start <= a and b <= current.end:
+            classes.append(mention_classes(current))
+            if hit and hit[0] <= current.start and current.end <= hit[1]:
+                classes.append("rm-hit")
+            color = KIND_COLORS.get(current.kind or "", OTHER_COLOR)
+            title = mention_title(current, names.get(current.place_id or ""))
+            anchor = f' id="rm-m-{current.start}"' if a == current.start else ""
+            attrs = f'{anchor} style="--k:{color}" title="{escape_text(title)}"'
+        chunk = escape_text(text[a:b])
+        if classes:
+            out.append(f'<span class="{" ".join(classes)}"{attrs}>{chunk}</span>')
+        else:
+            out.append(chunk)
+    if len(text) in starts and text:
+        out.append(f'<a id="rm-s-{len(text)}" class="rm-anchor"></a>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def _non_overlapping(mentions: Sequence[Any], length: int) -> list[Any]:
+    chosen: list[Any] = []
+    for m in sorted(mentions, key=lambda m: (m.start, -m.end)):
+        if 0 <= m.start < m.end <= length and (not chosen or m.start >= chosen[-1].end):
+            chosen.append(m)
+    return chosen
+
+
+def reader_key_html() -> str:
+    """Render a key to the reader's highlight styles (kinds, roles, fallback, unresolved)."""
+    samples = [
+        (f"rm-m{' rm-metonymic' if role == 'metonymic' else ''}", KIND_COLORS["settlement"], label)
+        for role, label in (("locative", "place"), ("metonymic", "metonymic (the government)"))
+    ]
+    samples += [
+        ("rm-m rm-attributive", KIND_COLORS["region"], "attributive (“of California”)"),
+        ("rm-m rm-fallback", KIND_COLORS["settlement"], "resolved by the GeoNames fallback"),
+        ("rm-m rm-unresolved", OTHER_COLOR, "unresolved name"),
+    ]
+    kinds = "".join(
+        f'<span class="rm-key"><span class="rm-m" style="--k:{color}">{escape_text(kind)}</span>'
+        "</span>"
+        for kind, color in KIND_COLORS.items()
+    )
+    styles = "".join(
+        f'<span class="rm-key"><span class="{cls}" style="--k:{color}">{escape_text(label)}'
+        "</span></span>"
+        for cls, color, label in samples
+    )
+    return f'<div class="rm-article" style="white-space:normal">{kinds}<br>{styles}</div>'

@@ -1,0 +1,411 @@
+"""geo.maps: offline assets, escaping, styles, popups, legend, basemap and the reader HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import folium
+import geopandas as gpd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point, Polygon
+
+from geo import maps
+from geo.models import Article, Mention
+
+HOSTILE = "<img src=x onerror=alert(1)>`${alert(2)}`<script>alert(3)</script>"
+
+
+def provenance(sentence: str = "Troops entered Goris today.", surface: str = "Goris") -> list:
+    start = sentence.index(surface)
+    return [
+        {
+            "article": "001_x",
+            "title": "A <b>title</b>",
+            "outlet": "Outlet",
+            "published": "2023-09-01",
+            "mentions": [
+                {
+                    "start": 100 + start,
+                    "end": 100 + start + len(surface),
+                    "surface": surface,
+                    "role": "locative",
+                    "sentence": sentence,
+                    "sentence_start": 100,
+                    "sentence_end": 100 + len(sentence),
+                }
+            ],
+        }
+    ]
+
+
+def layer(rows: list[dict], geometries: list) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry=geometries, crs="EPSG:4326")
+
+
+@pytest.fixture
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    base = {"status": None, "claimed_by": [], "geo_precision": 1, "source": "analyst"}
+    return {
+        "settlements": layer(
+            [
+                {
+                    **base,
+                    "id": "goris",
+                    "name": HOSTILE,
+                    "kind": "settlement",
+                    "precision": "exact",
+                    "provenance": provenance(HOSTILE + " Goris", "Goris"),
+                    "mention_count": 1,
+                    "article_count": 1,
+                },
+                {
+                    **base,
+                    "id": "geonames:1",
+                    "name": "Far",
+                    "kind": "city",
+                    "source": "fallback",
+                    "precision": "exact",
+                    "provenance": provenance(),
+                    "mention_count": 1,
+                    "article_count": 1,
+                },
+            ],
+            [Point(46.34, 39.51), Point(-120.0, 35.0)],
+        ),
+        "corridors": layer(
+            [
+                {
+                    **base,
+                    "id": "zc",
+                    "name": "Zangezur corridor",
+                    "kind": "corridor",
+                    "status": "proposed",
+                    "precision": "schematic",
+                    "claimed_by": ["AZE", "TUR"],
+                    "provenance": provenance(),
+                    "mention_count": 3,
+                    "article_count": 1,
+                }
+            ],
+            [LineString([(46.9, 39.3), (46.2, 38.9), (45.4, 39.2)])],
+        ),
+        "regions": layer(
+            [
+                {
+                    **base,
+                    "id": "syunik",
+                    "name": "Syunik",
+                    "kind": "region",
+                    "precision": "approximate",
+                    "geo_precision": 3,
+                    "provenance": [],
+                    "mention_count": 0,
+                    "article_count": 0,
+                }
+            ],
+            [Polygon([(45.9, 38.9), (46.6, 38.9), (46.6, 39.8), (45.9, 39.8)])],
+        ),
+        "incidents": layer([], []),
+    }
+
+
+# --- offline assets ------------------------------------------------------------------------
+
+
+def test_map_loads_only_local_assets(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith(maps.VENDOR_PREFIX + "/") for s in sources), sources
+    assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "code.jquery" not in html
+
+
+@pytest.mark.parametrize(
+    "element",
+    [folium.Marker([40, 45], icon=folium.Icon()), folium.Marker([40, 45]), folium.Popup("x")],
+)
+def test_localize_rewrites_every_folium_default(element) -> None:
+    fmap = folium.Map(tiles=None)
+    element.add_to(fmap)
+    maps.localize_assets(fmap)
+    urls = maps.asset_urls(fmap)
+    assert urls and all(u.startswith(maps.VENDOR_PREFIX) for u in urls)
+    assert all(
+        path in maps.VENDOR_FILES for path in (u[len(maps.VENDOR_PREFIX) + 1 :] for u in urls)
+    )
+
+
+def test_unknown_plugin_asset_is_refused() -> None:
+    from folium.plugins import Fullscreen
+
+    fmap = folium.Map(tiles=None)
+    Fullscreen().add_to(fmap)
+    with pytest.raises(maps.AssetError, match="has no local copy — expected one of"):
+        maps.localize_assets(fmap)
+
+
+def test_online_tiles_are_offered_but_off(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    assert "tile.openstreetmap.org" in html
+    # a tile layer that is not shown is never added to the map
+    tile_vars = re.findall(r"var (tile_layer_\w+) = L\.tileLayer", html)
+    assert len(tile_vars) == 2
+    assert not any(f"{v}.addTo(" in html for v in tile_vars)
+
+
+# --- escaping ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<script>", "&lt;script&gt;"),
+        ("\"q\" & 's'", "&quot;q&quot; &amp; &#x27;s&#x27;"),
+        ("`${x}`", "&#96;&#36;{x}&#96;"),
+        ("a\\b", "a&#92;b"),
+        ("", ""),
+        (None, ""),
+        (3, "3"),
+    ],
+)
+def test_escape_text(value, expected) -> None:
+    assert maps.escape_text(value) == expected
+
+
+@given(st.text())
+def test_escape_text_leaves_no_markup_or_template_syntax(text: str) -> None:
+    out = maps.escape_text(text)
+    assert not set("<>\"'`$\\") & set(out)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.org/x", "https://example.org/x"),
+        ("HTTP://EXAMPLE.ORG", "HTTP://EXAMPLE.ORG"),
+        ("javascript:alert(1)", None),
+        ("  javascript:alert(1)", None),
+        ("data:text/html,<b>", None),
+        ("//example.org", None),
+        ("https://exa mple.org", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_safe_url(url, expected) -> None:
+    assert maps.safe_url(url) == expected
+
+
+def test_popups_and_tooltips_escape_hostile_names_and_sentences(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    assert "<img" not in html and "<script>alert" not in html
+    assert "${alert" not in html
+    data = re.search(r'"rm_pop": ("(?:[^"\\]|\\.)*")', html)
+    popup = json.loads(data.group(1))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in popup
+    assert "<mark>Goris</mark>" in popup
+
+
+def test_popup_lists_quotes_grouped_by_article_with_links() -> None:
+    row = {"name": "Goris", "kind": "settlement", "provenance": provenance()}
+    out = maps.popup_html(row, link_base="http://h/")
+    assert 'href="http://h/?article=001_x&amp;at=115"' in out
+    assert 'target="_blank"' in out and 'rel="noopener noreferrer"' in out
+    assert "OUTLET" in out.upper() and "2023-09-01" in out and "A &lt;b&gt;title" in out
+
+
+def test_popup_without_quotes_says_so() -> None:
+    out = maps.popup_html({"name": "X", "kind": "region", "provenance": []})
+    assert "No quoting sentence" in out
+
+
+@pytest.mark.parametrize(
+    ("sentence", "start", "end", "expected"),
+    [
+        ("In Goris.", 3, 8, "In <mark>Goris</mark>."),
+        ("In <Goris>.", 3, 10, "In <mark>&lt;Goris&gt;</mark>."),
+        ("short", 9, 12, "short"),
+        ("", 0, 0, ""),
+    ],
+)
+def test_quote_html(sentence, start, end, expected) -> None:
+    assert maps.quote_html(sentence, start, end) == expected
+
+
+def test_quote_html_trims_long_sentences_around_the_mark() -> None:
+    sentence = "x " * 400 + "Goris" + " y" * 400
+    out = maps.quote_html(sentence, 800, 805)
+    assert "<mark>Goris</mark>" in out and out.startswith("…") and out.endswith("…")
+    assert len(out) < maps.MAX_QUOTE_CHARS + 40
+
+
+# --- styles and legend ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "key", "expected"),
+    [
+        (("corridor", "proposed", "schematic", 3, "LineString"), "dashArray", "10 7"),
+        (("corridor", "existing", "exact", 1, "LineString"), "dashArray", None),
+        (("border", "claimed", None, None, "LineString"), "dashArray", "12 5 2 5"),
+        (("region", None, "approximate", 3, "Polygon"), "dashArray", "3 5"),
+        (("region", None, "exact", 3, "MultiPolygon"), "dashArray", None),
+        (("settlement", None, None, 3, "Point"), "radius", 14),
+        (("settlement", None, None, 1, "Point"), "radius", 6),
+        ((None, None, None, None, "Point"), "color", maps.OTHER_COLOR),
+    ],
+)
+def test_style_for(args, key, expected) -> None:
+    assert maps.style_for(*args).get(key) == expected
+
+
+def test_less_precise_geometry_is_paler() -> None:
+    exact, approx, schematic = (
+        maps.style_for("region", None, p, geom_type="Polygon")
+        for p in ("exact", "approximate", "schematic")
+    )
+    assert exact["fillOpacity"] > approx["fillOpacity"] > schematic["fillOpacity"]
+    assert exact["opacity"] > approx["opacity"] > schematic["opacity"]
+
+
+def test_fallback_features_are_dotted() -> None:
+    style = maps.style_for("city", geom_type="Point", source="fallback")
+    assert style["dashArray"] == "2 3"
+
+
+def test_legend_lists_what_is_on_the_map(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", html).group(1))
+    for word in ("settlement", "corridor", "region", "proposed", "schematic", "GeoNames fallback"):
+        assert word in legend
+    assert ">city<" not in legend  # fallback kinds are summarised by the fallback row
+
+
+def test_fit_ignores_far_outliers_and_context_countries(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    (south, west), (north, east) = json.loads(
+        re.search(r"fitBounds\(\s*(\[.*?\]\])", html, re.S).group(1)
+    )
+    assert 38 < south < north < 40.5 and 45 < west < east < 47.5
+
+
+def test_focus_overrides_the_fit(layers) -> None:
+    html = maps.map_html(maps.build_map(layers, focus=(44.0, 40.0, 45.0, 41.0)))
+    assert "[[40.0, 44.0], [41.0, 45.0]]" in html
+
+
+def test_empty_layers_build_an_empty_map() -> None:
+    html = maps.map_html(maps.build_map({"settlements": layer([], [])}))
+    assert "fitBounds" not in html and "rm_pop" not in html
+
+
+# --- basemap -------------------------------------------------------------------------------
+
+
+def test_prepare_basemap_from_boundaries() -> None:
+    from types import SimpleNamespace
+
+    square = Polygon([(44, 39), (46, 39), (46, 41), (44, 41)])
+    far = Polygon([(-100, 30), (-90, 30), (-90, 40), (-100, 40)])
+    boundaries = SimpleNamespace(
+        countries=gpd.GeoDataFrame(
+            {"iso_a3": ["ARM"], "name": ["<Armenia>"]}, geometry=[square], crs="EPSG:4326"
+        ),
+        world=gpd.GeoDataFrame(
+            {"iso_a3": ["USA"], "name": ["United States"]}, geometry=[far], crs="EPSG:4326"
+        ),
+        admin1=gpd.GeoDataFrame(
+            {"adm0_a3": ["ARM"], "name": ["Syunik"], "name_en": ["Syunik"]},
+            geometry=[square],
+            crs="EPSG:4326",
+        ),
+    )
+    basemap = maps.prepare_basemap(boundaries)
+    assert len(basemap.countries["features"]) == 2
+    assert len(basemap.admin1["features"]) == 1
+    assert "&lt;Armenia&gt;" in [label[2] for label in basemap.labels]
+    assert json.loads(maps.basemap_json(basemap))["labels"]
+
+
+def test_prepare_basemap_of_nothing() -> None:
+    from types import SimpleNamespace
+
+    assert maps.prepare_basemap(SimpleNamespace()) == maps.Basemap()
+
+
+def test_remote_basemap_is_fetched_not_embedded(layers) -> None:
+    html = maps.map_html(maps.build_map(layers, basemap="/app/static/vendor/basemap/b.json"))
+    assert html.count('fetch("/app/static/vendor/basemap/b.json")') == 3
+    assert "Countries (offline basemap)" in html
+
+
+# --- reader --------------------------------------------------------------------------------
+
+
+def mention(article: Article, surface: str, role: str = "locative", source="gazetteer"):
+    start = article.text.index(surface)
+    return Mention(
+        article.id,
+        start,
+        start + len(surface),
+        surface,
+        None if source is None else "p_" + surface.lower(),
+        "settlement",
+        role,
+        1.0,
+        2.0,
+        0,
+        len(article.text),
+        True,
+        source,
+        "because <reason>",
+    )
+
+
+def test_article_html_highlights_and_escapes() -> None:
+    text = "Baku said <script>alert(1)</script> troops left Goris."
+    article = Article("a", "a.txt", text, body=((0, len(text)),))
+    mentions = [mention(article, "Baku", "metonymic"), mention(article, "Goris", source="fallback")]
+    out = maps.article_html(
+        article,
+        mentions,
+        sentence_spans=[(0, len(text))],
+        target=(0, len(text)),
+        hit=(mentions[1].start, mentions[1].end),
+    )
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+    assert 'class="rm-m rm-metonymic rm-target"' not in out  # classes are ordered target first
+    assert "rm-metonymic" in out and "rm-fallback" in out and "rm-hit" in out
+    assert 'id="rm-s-0"' in out and "because &lt;reason&gt;" in out
+
+
+def test_article_html_marks_boilerplate_and_unresolved() -> None:
+    text = "Menu Home\nTroops in Goris."
+    article = Article("a", "a.txt", text, body=((10, len(text)),))
+    out = maps.article_html(article, [mention(article, "Goris", source=None)])
+    assert '<span class="rm-boiler">Menu Home\n</span>' in out
+    assert "rm-unresolved" in out and "unresolved" in out
+
+
+@given(st.text(max_size=60), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60))))
+def test_article_html_keeps_the_text(text: str, spans) -> None:
+    import html as html_lib
+
+    article = Article("a", "a.txt", text, body=((0, len(text)),))
+    sentences = sorted({(min(a, b), max(a, b)) for a, b in spans if max(a, b) <= len(text)})
+    out = maps.article_html(article, [], sentence_spans=sentences)
+    visible = re.sub(r"<[^>]+>", "", out)
+    assert html_lib.unescape(visible) == text
+
+
+def test_article_href_encodes_ids() -> None:
+    assert maps.article_href("/", "a&b c", at=3) == "/?article=a%26b%20c&at=3"
+
+
+def test_map_fingerprint_is_stable() -> None:
+    assert maps.map_fingerprint({"a": dt.date(2023, 1, 1)}) == maps.map_fingerprint(
+        {"a": dt.date(2023, 1, 1)}
+    )
