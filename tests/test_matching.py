@@ -294,6 +294,108 @@ def test_roles(text, surface, role, matcher):
     assert mention.role == role, mention.reason
 
 
+# Each rule with a row where it applies and a row where it must not (own sentences, not seeds).
+@pytest.mark.parametrize(
+    ("text", "surface", "role"),
+    [
+        # a polity is locative after a spatial preposition, metonymic without one
+        ("Protests spread in Iran last week.", "Iran", "locative"),
+        ("Iran protested last week.", "Iran", "metonymic"),
+        ("Convoys passed through Georgia and Armenia.", "Armenia", "locative"),
+        ("Talks between Georgia and Armenia stalled.", "Armenia", "metonymic"),
+        ("Aid workers returned from Iran.", "Iran", "locative"),
+        ("Renewed calls from Iran went unanswered.", "Iran", "metonymic"),
+        ("It is not in the U.S. interest.", "U.S.", "metonymic"),
+        ("The dispute was settled in Russia’s favour.", "Russia", "metonymic"),
+        ("The dispute was settled in Russia, officials said.", "Russia", "locative"),
+        # a comma list is only read through when it goes on or closes the clause
+        ("He reported from Baku, Azerbaijan.", "Azerbaijan", "locative"),
+        ("In Baku, Azerbaijan argues otherwise.", "Azerbaijan", "metonymic"),
+        ("sold in countries such as Georgia and Armenia", "Armenia", "locative"),
+        ("allies such as Georgia and Armenia", "Armenia", "metonymic"),
+        # territory as the object of force or movement; the state as recipient or party
+        ("Russia could invade Georgia within days.", "Georgia", "locative"),
+        ("Russia could invade Georgia within days.", "Russia", "metonymic"),
+        ("a missile strike against Russia", "Russia", "locative"),
+        ("new sanctions against Russia", "Russia", "metonymic"),
+        ("Refugees were deported to Iran.", "Iran", "locative"),
+        ("Washington sent more aid to Iran.", "Iran", "metonymic"),
+        ("direct flights from Moscow to Tehran", "Tehran", "locative"),
+        # land nouns and modifiers around the name
+        ("They crossed into Azerbaijan’s territory.", "Azerbaijan", "locative"),
+        ("Azerbaijan’s decision surprised many.", "Azerbaijan", "metonymic"),
+        ("Northern Iran was flooded.", "Iran", "locative"),
+        ("the south of Russia", "Russia", "locative"),
+        ("the government of Russia", "Russia", "metonymic"),
+        ("Armenia is a landlocked country.", "Armenia", "locative"),
+        ("Armenia is a member of the alliance.", "Armenia", "metonymic"),
+        ("veterans of the Georgia War", "Georgia", "locative"),
+        ("an Iran-bound convoy", "Iran", "locative"),
+        ("a U.S.-based charity", "U.S.", "locative"),
+        ("a Russia-brokered truce", "Russia", "metonymic"),
+        # self-declared polities act; other regions are places
+        ("land claimed by the self-proclaimed Nagorno-Karabakh", "Nagorno-Karabakh", "metonymic"),
+        ("land claimed by Nagorno-Karabakh", "Nagorno-Karabakh", "locative"),
+        # names inside titles and organisations
+        ("the foreign ministers of Armenia and Azerbaijan met", "Azerbaijan", "attributive"),
+        ("the foreign ministers met in Armenia and Azerbaijan", "Azerbaijan", "locative"),
+        ("the FSB of Russia", "Russia", "attributive"),
+        ("the Security Service of Armenia", "Armenia", "attributive"),
+        ("Nagorno-Karabakh officials said", "Nagorno-Karabakh", "attributive"),
+        ("Nagorno-Karabakh residents fled", "Nagorno-Karabakh", "locative"),
+        ("Russia’s Deputy Foreign Minister spoke", "Russia", "attributive"),
+        ("Russia’s plan to recall its ambassador", "Russia", "metonymic"),
+        ("the Baku State University", "Baku", "attributive"),
+        ("HSBC Armenia reported profits", "Armenia", "attributive"),
+        ("the embassy in Moscow closed", "Moscow", "locative"),
+        ("the embassy of Russia said", "Russia", "attributive"),
+        # towns as sports teams
+        ("after a defeat to Kapan", "Kapan", "metonymic"),
+        ("after a visit to Kapan", "Kapan", "locative"),
+    ],
+)
+def test_role_rules(text, surface, role, matcher):
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    [mention] = [m for m in mentions if m.surface == surface]
+    assert mention.role == role, mention.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Troops moved into Iran.", "'Iran' (a country) follows the spatial preposition 'into'"),
+        ("a U.S. policy", "'U.S.' (a country) has no spatial cue, so it stands for the state"),
+        ("offensive against Iran", "'Iran' (a country) is the target of military force"),
+        ("Iran’s southern border", "'Iran' (a country) is followed by the land noun 'southern'"),
+        ("the FSB of Iran", "'Iran' is part of the name 'FSB of Iran'"),
+        ("", None),
+    ],
+)
+def test_role_reasons_name_the_rule(text, reason, matcher):
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    if reason is None:
+        assert mentions == []
+        return
+    [mention] = mentions
+    assert reason in mention.reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    before=st.text(alphabet="abc xyz,.’'-()\n", max_size=40),
+    after=st.text(alphabet="abc xyz,.’'-()\n", max_size=40),
+)
+def test_every_mention_gets_a_role_and_a_reason(before, after):
+    text = f"{before} Armenia {after}"
+    start = len(before) + 1
+    folded = fold_text(text)
+    span = Span(start, start + 7, folded.index(start), folded.index(start + 7), ())
+    place = Place("armenia", "Armenia", "country")
+    role, reason = assign_role(text, span, folded.text, place)
+    assert role in ("locative", "metonymic", "attributive")
+    assert "'Armenia'" in reason
+
+
 def test_role_reason_explains_the_cue():
     text = "Tehran has said no."
     place = Place("tehran", "Tehran", "settlement", country="IRN")

@@ -14,7 +14,7 @@ GOLD = Path(__file__).parent / "data" / "seeds_gold.jsonl"
 MIN_PRECISION = 0.97
 MIN_RECALL = 0.97
 MIN_RESOLUTION = 0.97
-MIN_ROLES = 0.9
+MIN_ROLES = 0.99
 
 
 @dataclass(frozen=True)
