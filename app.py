@@ -160,12 +160,12 @@ def current_inputs() -> Loaded | None:
 def show_load_error(exc: GeoError) -> None:
     """Show a load error with every ``file:line`` problem."""
     if isinstance(exc, ProblemsError) and exc.problems:
-        lines = "\n".join(f"- `{p}`" for p in exc.problems[:50])
+        lines = "\n".join(f"- {maps.escape_markdown(p)}" for p in exc.problems[:50])
         more = f"\n- … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
-        head = str(exc).splitlines()[0]
+        head = maps.escape_markdown(str(exc).splitlines()[0])
         st.error(f"**The gazetteer or the articles have errors — {head}:**\n{lines}{more}")
     else:
-        st.error(f"**Cannot load the data:** {exc}")
+        st.error(f"**Cannot load the data:** {maps.escape_markdown(exc)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,32 +585,18 @@ def view_gazetteer(loaded: Loaded) -> None:
     )
     for group in groups:
         tag = "fallback" if group["source"] == "fallback" else "unresolved"
-        with st.expander(f"{group['surface']} — {tag}, {len(group['mentions'])} mention(s)"):
+        label = maps.escape_markdown(group["surface"])
+        with st.expander(f"{label} — {tag}, {len(group['mentions'])} mention(s)"):
             for mention in group["mentions"][:5]:
                 article = corpus.articles[mention.article]
                 sentence = " ".join(
                     article.text[mention.sentence_start : mention.sentence_end].split()
                 )
                 href = maps.article_href("", mention.article, at=mention.start)
-                st.markdown(
-                    f"{escape_md(sentence)}  \n[{escape_md(article_label(article))} ›]({href})"
-                )
+                label = maps.escape_markdown(article_label(article))
+                st.markdown(f"{maps.escape_markdown(sentence)}  \n[{label} ›]({href})")
             st.code(group["yaml"], language="yaml")
-            st.caption(f"Why: {group['mentions'][0].reason}")
-
-
-def escape_md(text: str) -> str:
-    r"""Escape Markdown and HTML specials so untrusted text shows literally in ``st.markdown``.
-
-    Examples
-    --------
-    >>> escape_md("<b>*x*</b> [a](javascript:1)")
-    '&lt;b&gt;\\\\*x\\\\*&lt;/b&gt; \\\\[a\\\\]\\\\(javascript:1\\\\)'
-    """
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "\\`*_{}[]()#+-.!|~$":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("&amp;", "&amp;")
+            st.caption(f"Why: {maps.escape_markdown(group['mentions'][0].reason)}")
 
 
 @st.cache_resource(show_spinner=False)
@@ -693,7 +679,7 @@ def view_articles(loaded: Loaded) -> None:
     if corpus.problems:
         with st.expander(f"{len(corpus.problems)} article(s) could not be read"):
             for problem in corpus.problems:
-                st.markdown(f"- `{problem}`")
+                st.markdown(f"- {maps.escape_markdown(problem)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -726,16 +712,14 @@ def unknown_article_message(article_id: str, known: int) -> str:
     """
     shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
     folder = settings.seeds_dir().name
+    shown = maps.escape_markdown(shown)
     if UNSAFE_ID.search(article_id):
         return (
-            f"“{escape_md(shown)}” is not a valid article id — an id is the name of a file in "
+            f"“{shown}” is not a valid article id — an id is the name of a file in "
             f"{folder}/ without its extension (such as 000\\_4a2e8bf07db3be1a), with no path "
             "separators or '..'. Pick an article below."
         )
-    return (
-        f"No article “{escape_md(shown)}” among the {known} articles loaded from {folder}/. "
-        "Pick one below."
-    )
+    return f"No article “{shown}” among the {known} articles loaded from {folder}/. Pick one below."
 
 
 def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
@@ -750,15 +734,16 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
         pick_article(corpus, None)
         return
     pick_article(corpus, article_id)
-    st.header(article.title or article.id, anchor=False)
+    st.header(maps.escape_markdown(article.title or article.id), anchor=False)
     meta = [article.outlet or "unknown outlet"]
     meta.append(article.published.isoformat() if article.published else "undated")
     url = maps.safe_url(article.url)
-    line = " · ".join(escape_md(x) for x in meta)
+    line = " · ".join(maps.escape_markdown(x) for x in meta)
     if url:
-        line += f" · [{escape_md(url)}]({url.replace(')', '%29').replace(' ', '%20')})"
+        line += f" · [{maps.escape_markdown(url)}]({url.replace(')', '%29').replace(' ', '%20')})"
     elif article.url:
-        line += f" · URL not shown (not http/https): `{escape_md(str(article.url))[:80]}`"
+        shown_url = maps.escape_markdown(str(article.url)[:80])
+        line += f" · URL not shown (not http/https): {shown_url}"
     st.markdown(line)
     from geo.articles import sentences
 

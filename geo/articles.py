@@ -6,7 +6,6 @@ import bisect
 import datetime as dt
 import difflib
 import functools
-import io
 import itertools
 import re
 import unicodedata
@@ -417,6 +416,37 @@ def _yaml() -> YAML:
     return yaml
 
 
+class _AliasedYAML(YAMLError):
+    """Metadata YAML used an alias (``*name``): refused, since expanding them can explode."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__("YAML anchors and aliases (&name, *name) are not allowed in metadata")
+        self.problem = str(self)
+        self.problem_mark = type("Mark", (), {"line": line})()
+
+
+def _load_metadata_yaml(text: str) -> Any:
+    """Load untrusted metadata YAML as plain data, refusing aliases before anything expands.
+
+    A few lines of nested aliases ("billion laughs") expand to gigabytes; article metadata
+    never needs them, so the composed node graph is checked for a node reached twice.
+    """
+    yaml = _yaml()
+    root = yaml.compose(text)
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise _AliasedYAML(node.start_mark.line)
+        seen.add(id(node))
+        value = node.value
+        if isinstance(value, list):
+            for item in value:
+                stack.extend(item if isinstance(item, tuple) else (item,))
+    return _yaml().load(text)
+
+
 def _yaml_problem(exc: YAMLError, path: str, first_line: int) -> Problem:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = first_line + (mark.line if mark is not None else 0)
@@ -535,7 +565,7 @@ def parse_front_matter(text: str, path: str) -> tuple[dict[str, Any], int]:
     if not match:
         return {}, 0
     try:
-        data = _yaml().load(io.StringIO(match.group(1)))
+        data = _load_metadata_yaml(match.group(1))
     except (MarkedYAMLError, YAMLError) as exc:
         raise ArticleError([_yaml_problem(exc, path, 2)]) from None
     values, problems = validate_metadata(data, path, 2, base=2, context="front matter")
@@ -724,7 +754,7 @@ def load_sidecar(folder: Path) -> tuple[dict[str, dict[str, Any]], list[Problem]
     if not path.is_file():
         return {}, []
     try:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
+        data = _load_metadata_yaml(path.read_text(encoding="utf-8"))
     except (MarkedYAMLError, YAMLError) as exc:
         return {}, [_yaml_problem(exc, shown, 1)]
     except (OSError, UnicodeDecodeError) as exc:

@@ -121,6 +121,30 @@ def asset_urls(root: Element) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
+def escape_markdown(value: object) -> str:
+    r"""Escape any value so Markdown renderers (Streamlit's) show it literally.
+
+    HTML specials become entities and every Markdown punctuation character gets a backslash,
+    so untrusted article text can neither format itself nor smuggle in a link.
+
+    Examples
+    --------
+    >>> print(escape_markdown("<b>*x*</b> [a](javascript:1)"))
+    &lt;b&gt;\*x\*&lt;/b&gt; \[a\]\(javascript\:1\)
+    >>> print(escape_markdown("`code` & _em_"))
+    \`code\` &amp; \_em\_
+    >>> escape_markdown(None)
+    ''
+    """
+    text = "" if value is None else str(value)
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in out)
+
+
+#: Characters with a meaning in (GitHub-flavoured) Markdown.
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|~$:")
+
+
 def escape_text(value: object) -> str:
     """Escape any value for HTML text or attributes, and for folium's JS template literals.
 

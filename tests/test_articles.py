@@ -570,3 +570,23 @@ def test_hostile_fixture_keeps_markup_verbatim_for_escaping_later():
         assert payload in article.text
     assert "Yerevan" in body
     assert "<script>" in article.title
+
+
+BOMB_LEVELS = "\n".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9))
+
+
+@pytest.mark.parametrize("where", ["front matter", "sidecar"])
+def test_yaml_aliases_in_metadata_are_refused_before_they_expand(tmp_path, where):
+    bomb = f"l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n{BOMB_LEVELS}\ntitle: *l8\n"
+    if where == "front matter":
+        path = tmp_path / "bomb.md"
+        path.write_text(f"---\n{bomb}---\nTroops in Yerevan.\n", encoding="utf-8")
+    else:
+        path = tmp_path / "ok.txt"
+        path.write_text("Headline\n\nTroops in Yerevan today.\n", encoding="utf-8")
+        (tmp_path / "index.yaml").write_text(
+            f"ok:\n  outlet: x\nanchors:\n  {bomb}", encoding="utf-8"
+        )
+    articles, problems = load_articles([path if where == "front matter" else tmp_path])
+    assert any("anchors and aliases" in str(p) for p in problems), problems
+    assert all(len(str(p)) < 500 for p in problems)
