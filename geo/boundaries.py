@@ -94,7 +94,7 @@ def fold(text: str) -> str:
 
 def _file_key(directory: Path) -> tuple:
     """Cache key: the directory plus every layer file's mtime and size (None when absent)."""
-    stamps = []
+    stamps: list[tuple[str, int | None, int | None]] = []
     for layer in LAYERS:
         path = directory / f"{layer}.geojson"
         try:
@@ -298,10 +298,11 @@ class Boundaries:
             wanted = int(geonameid)
         except (TypeError, ValueError):
             wanted = None
-        frame = self.places
-        hit = frame.loc[frame["geonameid"] == wanted, "geometry"] if wanted is not None else []
-        if len(hit):
-            return hit.iloc[0]
+        if wanted is not None:
+            frame = self.places
+            hit = frame.loc[frame["geonameid"] == wanted, "geometry"]
+            if len(hit):
+                return hit.iloc[0]
         raise BoundaryError(
             f"unknown GeoNames id {geonameid!r} — expected the id of a place in "
             f"{self.directory / 'places.geojson'}; find it with `python -m geo suggest` or add "

@@ -12,9 +12,11 @@ class Problem:
 
     Examples
     --------
-    >>> str(Problem("data/gazetteer/x.yaml", 4, "unknown key 'alias'",
-    ...             "one of id, name, kind, aliases", "did you mean 'aliases'?"))
-    "data/gazetteer/x.yaml:4: unknown key 'alias' — expected one of id, name, kind, aliases; did you mean 'aliases'?"
+    >>> print(Problem("data/gazetteer/x.yaml", 4, "unknown key 'alias'",
+    ...               "one of id, name, kind, aliases", "did you mean 'aliases'?"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    data/gazetteer/x.yaml:4: unknown key 'alias' — expected one of id, name, kind, aliases;
+    did you mean 'aliases'?
     """
 
     path: str

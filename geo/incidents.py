@@ -101,13 +101,20 @@ DATE_PATTERN = re.compile(
     rf"(?:\b(?P<prep>on|in|since|from|until|by|during)\s+)?(?P<expr>{_DATE_CORE})(?!\w)",
     re.IGNORECASE,
 )
+#: Nouns for people that a small casualty or displacement figure counts.
+_PEOPLE_NOUN = (
+    r"(?:people|persons|civilians|soldiers|servicemen|troops|fighters|militants|police(?:men)?"
+    r"|officers|residents|inhabitants|villagers|citizens|refugees|migrants|evacuees|families"
+    r"|children|women|men|hostages|prisoners|detainees|deaths|dead|killed|wounded|injured)"
+)
+#: A capitalised plural people noun ("Georgians", "Azerbaijanis", "Lebanese", "Kurds", "Shiites").
+_DEMONYM = r"(?-i:[A-Z][a-z]+(?:ans|is|ese|ish|ites|[dk]s))"
 _FIGURE = re.compile(
     r"(?:(?:more\s+than|over|at\s+least|nearly|almost|about|around|some|up\s+to)\s+)?"
     r"(?<![$\d.])\d{1,3}(?:,\d{3})+(?!\d)|(?:tens|hundreds|dozens)\s+of\s+thousands"
     r"|(?:(?:more\s+than|over|at\s+least|nearly|almost|about|around|some)\s+)?"
     r"(?<![$\d.])(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+dozen|dozens)"
-    r"(?=\s+(?:\w+\s+)?(?:people|civilians|soldiers|servicemen|troops|residents|Armenians"
-    r"|Azerbaijanis|refugees|deaths|dead|killed|wounded|injured))",
+    rf"(?=\s+(?:\w+\s+)?(?:{_PEOPLE_NOUN}|{_DEMONYM})\b)",
     re.IGNORECASE,
 )
 

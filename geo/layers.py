@@ -331,9 +331,11 @@ def border_quotes(
             w_start, w_end = s_start + word.start(), s_start + word.end()
             gap: dict[str, int] = {}
             for m in named:
+                if m.place_id is None:
+                    continue
                 distance = max(m.start - w_end, w_start - m.end, 0)
                 if distance <= BORDER_WINDOW and distance < gap.get(m.place_id, BORDER_WINDOW + 1):
-                    gap[m.place_id] = distance  # type: ignore[index]
+                    gap[m.place_id] = distance
             candidates = [
                 (max(gap[x] for x in pair), border_id, pair)
                 for pair, border_id in pairs.items()

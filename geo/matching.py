@@ -414,13 +414,13 @@ def scan_aliases(text: str, matcher: Matcher, folded: Folded | None = None) -> l
             continue
         if fend < len(ftext) and _is_word_char(ftext[fend]) and _is_word_char(key[-1]):
             continue
-        span = folded.span(fstart, fend)
-        if span is None:
+        bounds = folded.span(fstart, fend)
+        if bounds is None:
             continue
-        surface = text[span[0] : span[1]]
+        surface = text[bounds[0] : bounds[1]]
         fitting = tuple(e for e in entries if _fits_case(surface, e))
         if fitting:
-            found.append(Span(span[0], span[1], fstart, fend, fitting))
+            found.append(Span(bounds[0], bounds[1], fstart, fend, fitting))
     found.sort(key=lambda s: (s.start, -(s.end - s.start)))
     chosen: list[Span] = []
     for span in found:
@@ -621,7 +621,13 @@ _ORGANISATION_OF_RE = re.compile(
     r"\b(?:[A-Z][\w'’-]*\s+)*(?:Assembly|Association|Bank|Chamber|Church|College|Committee|"
     r"Council|Court|Department|Federation|Foundation|Institute|League|Ministry|Museum|Office|"
     r"Party|School|Society|Union|University|Bureau|Service|Agency|Commission|Organi[sz]ation|"
-    r"Embassy|Mission|Academy|Bar|Command|Authority|Artist)\s+of\s+(?:the\s+)?$"
+    r"Embassy|Mission|Academy|Bar|Command|Authority)\s+of\s+(?:the\s+)?$"
+)
+#: A state honour "<Honorific> <Title> of X" or "Hero of X": X awards it, the holder is elsewhere
+#: ("People's Artist of Armenia", "Honoured Teacher of Russia", "National Hero of Azerbaijan").
+_HONORIFIC_OF_RE = re.compile(
+    r"\b(?:(?:People['’]s|Honou?red|Merited|National)\s+(?:[A-Z][\w-]*\s+){1,3}|Hero\s+)"
+    r"of\s+(?:the\s+)?$"
 )
 _PARTY_STATE_RE = re.compile(r"\(\s*[DRI]\s*[-–‐‑]\s*(?:[A-Z][\w.]*\s*)?$")
 _CONSTITUENCY_TITLE_RE = re.compile(
@@ -907,7 +913,7 @@ def _attributive_cue(text: str, span: Span, ftext: str, head: str) -> str | None
     label = _LABEL_BEFORE_RE.search(_fold_tail(head, 80))
     if label:
         return f"'{surface}' is part of the title '{label.group(0).strip()} {surface}'"
-    for pattern in (_ORGANISATION_OF_RE, _ACRONYM_OF_RE, _BRAND_BEFORE_RE):
+    for pattern in (_ORGANISATION_OF_RE, _HONORIFIC_OF_RE, _ACRONYM_OF_RE, _BRAND_BEFORE_RE):
         organisation = pattern.search(head[-80:])
         if organisation:
             return f"'{surface}' is part of the name '{organisation.group(0)}{surface}'"

@@ -14,7 +14,7 @@ MentionSource = Literal["gazetteer", "fallback"]
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a record was written: a file (relative to the repo when possible) and a 1-based line."""
+    """Where a record was written: a file (relative to the repo if possible) and a 1-based line."""
 
     path: str
     line: int
@@ -118,7 +118,7 @@ class Mention:
     reason: str
 
     def as_record(self) -> dict[str, Any]:
-        """The flat record written by ``python -m geo mentions`` (JSONL/CSV)."""
+        """Return the flat record written by ``python -m geo mentions`` (JSONL/CSV)."""
         return {
             "article": self.article,
             "start": self.start,

@@ -78,7 +78,8 @@ def test_including_boilerplate_adds_exactly_its_mentions(app: AppTest) -> None:
     from geo.layers import Filters
     from geo.pipeline import load_corpus
 
-    corpus = load_corpus()  # the same data folder: the app fixture set REFMAP_DATA_DIR
+    # the app's corpus: the same data folder (the fixture set REFMAP_DATA_DIR), boilerplate kept
+    corpus = load_corpus(include_boilerplate=True)
     wider = Filters(body_only=False)
     in_boilerplate = sum(
         1

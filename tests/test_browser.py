@@ -15,6 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -24,17 +29,15 @@ HOSTILE = ROOT / "tests" / "data" / "articles" / "hostile.txt"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+if os.environ.get("REFMAP_SKIP_BROWSER") == "1":
+    pytest.skip("REFMAP_SKIP_BROWSER=1 is set", allow_module_level=True)
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(
-        "Debian's chromium and chromium-driver are not installed — `make test` installs them "
-        "(apt-get install -y chromium chromium-driver)",
-        allow_module_level=True,
+    pytest.fail(
+        f"{CHROMIUM} or {CHROMEDRIVER} is missing — install Debian's browser with "
+        "`apt-get install -y chromium chromium-driver` (`make test` does this), "
+        "or set REFMAP_SKIP_BROWSER=1 to skip the browser tests",
+        pytrace=False,
     )
 
 #: Chromium flags for this machine, plus a resolver that fails every host but 127.0.0.1:

@@ -17,6 +17,7 @@ from geo import cli, export
 from geo.errors import ExportError
 from geo.export import to_feature_collection, write_layers
 from geo.layers import LAYER_NAMES, Filters, build_layers, empty_layer
+from tests.fakes import ARTICLES, GEOMETRIES, INCIDENTS, MENTIONS, PLACES, FakeGeometry
 
 CW_SQUARE = Polygon([(45.0, 39.0), (45.0, 40.0), (46.1234567891, 40.0), (46.0, 39.0)])  # clockwise
 HOLED = Polygon(
@@ -26,9 +27,7 @@ HOLED = Polygon(
 
 
 def sample_layers():
-    """Layers built from the hand-made world of test_layers plus awkward geometries."""
-    from test_layers import ARTICLES, GEOMETRIES, INCIDENTS, MENTIONS, PLACES, FakeGeometry
-
+    """Layers built from the hand-made world of tests/fakes.py plus awkward geometries."""
     geometries = dict(GEOMETRIES)
     geometries["syunik"] = FakeGeometry(HOLED, "Natural Earth", "exact", 3)
     geometries["sevan"] = FakeGeometry(MultiPolygon([CW_SQUARE]), "analyst", "approximate", 3)

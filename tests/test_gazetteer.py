@@ -644,11 +644,6 @@ def test_cli_validate_lists_every_problem(
     assert err[-1] == "6 problem(s) found."
 
 
-@pytest.mark.skipif(
-    not list((PROJECT_ROOT / "data" / "gazetteer").glob("*.yaml"))
-    or not (PROJECT_ROOT / "data" / "boundaries").is_dir(),
-    reason="default gazetteer or boundaries not present",
-)
 def test_default_gazetteer_validates(capsys: pytest.CaptureFixture[str]) -> None:
     status = cli.main(["validate"])
     captured = capsys.readouterr()

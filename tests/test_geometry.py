@@ -25,10 +25,8 @@ from geo.geometry import (
     shared_border,
 )
 from geo.models import Origin, Place
-from geo.settings import PROJECT_ROOT
 
 GEOD = Geod(ellps="WGS84")
-BOUNDARIES_DIR = PROJECT_ROOT / "data" / "boundaries"
 
 
 class FakeBoundaries:
@@ -366,9 +364,6 @@ def test_file_paths_are_confined_to_data(tmp_path: Path, value: str, reason: str
 # --------------------------------------------------------------------------- real data
 
 
-@pytest.mark.skipif(
-    not (BOUNDARIES_DIR / "countries.geojson").exists(), reason="data/boundaries is missing"
-)
 def test_with_the_bundled_boundaries() -> None:
     from geo.boundaries import load_boundaries
 

@@ -405,7 +405,18 @@ def test_article_href_encodes_ids() -> None:
     assert maps.article_href("/", "a&b c", at=3) == "/?article=a%26b%20c&at=3"
 
 
-def test_map_fingerprint_is_stable() -> None:
-    assert maps.map_fingerprint({"a": dt.date(2023, 1, 1)}) == maps.map_fingerprint(
-        {"a": dt.date(2023, 1, 1)}
-    )
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        (({"a": 1, "b": 2},), ({"b": 2, "a": 1},), True),  # key order does not matter
+        (({"a": dt.date(2023, 1, 1)},), ({"a": dt.date(2023, 1, 2)},), False),
+        (({"kinds": ["town"]},), ({"kinds": ["town", "region"]},), False),
+        (("corpus-1", {"a": 1}), ("corpus-2", {"a": 1}), False),
+        (("a", "b"), ("b", "a"), False),  # part order does
+        ((), (), True),
+    ],
+)
+def test_map_fingerprint_tells_filters_apart(left: tuple, right: tuple, same: bool) -> None:
+    key = maps.map_fingerprint(*left)
+    assert re.fullmatch(r"[0-9a-f]{16}", key)
+    assert (key == maps.map_fingerprint(*right)) is same

@@ -114,8 +114,6 @@ def test_score(gold, predicted, expected):
 
 @pytest.mark.slow
 def test_seed_mentions_meet_the_measured_thresholds(capsys):
-    if not GOLD.exists():
-        pytest.skip(f"{GOLD} not written yet")
     from geo.pipeline import load_corpus
 
     gold = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
