@@ -27,14 +27,16 @@ INDEX_FORMAT = 1
 
 Kind = Literal["city", "country", "admin1"]
 
-#: Ranking weights (see :meth:`GeoNamesIndex.lookup`). The tiers are far apart so that a lower
-#: tier only breaks ties of the tiers above it; proximity and population are blended.
+#: Ranking weights (see :meth:`GeoNamesIndex.lookup`). The article's own context comes first:
+#: a place in a country the article names, then a place near the article's other places, beats
+#: a place that merely carries the name as its main spelling (Odessa, Ukraine over Odessa,
+#: Texas in a Ukraine story); kind, capital status and population break the remaining ties.
+WEIGHT_ARTICLE_COUNTRY = 2000.0
+WEIGHT_PROXIMITY = 2500.0  # at distance 0; halves about every 70 km
 WEIGHT_PRIMARY_NAME = 1000.0
-WEIGHT_ARTICLE_COUNTRY = 500.0
 WEIGHT_KIND = {"country": 200.0, "admin1": 100.0, "city": 0.0}
 WEIGHT_CAPITAL = 150.0  # a national capital outranks a first-level division of the same name
-WEIGHT_PROXIMITY = 100.0
-PROXIMITY_SCALE_KM = 150.0
+PROXIMITY_SCALE_KM = 100.0
 WEIGHT_POPULATION = 10.0  # per factor of ten
 
 _APOSTROPHES = "'`´ʹʻʼʽʾʿˈ‘’‛′"
@@ -510,14 +512,14 @@ class GeoNamesIndex:
         """Places whose name or an alternate name equals ``name`` after :func:`normalize_name`.
 
         Only whole-name matches count (no prefixes, no fuzzy matching). Candidates are ranked by
-        additive score tiers, each far larger than everything below it:
+        an additive score, the article's context first:
 
-        1. the query equals the place's own name (+1000) rather than an alternate name;
-        2. the place lies in one of ``countries``, the countries the article already names
-           (+500);
-        3. countries (+200), national capitals (+150) and first-level divisions (+100) over
+        1. the place lies in one of ``countries``, the countries the article already names
+           (+2000);
+        2. proximity to ``near``: +2500 · exp(−distance / 100 km), geodesic;
+        3. the query equals the place's own name (+1000) rather than an alternate name;
+        4. countries (+200), national capitals (+150) and first-level divisions (+100) over
            other places of the same name;
-        4. proximity to ``near``: +100 · exp(−distance / 150 km), geodesic;
         5. population: +10 per factor of ten (log10(1 + population)).
 
         Parameters

@@ -351,6 +351,9 @@ def real_index(tmp_path_factory: pytest.TempPathFactory):
 
 
 GORIS_AREA = (46.34, 39.51)  # lon, lat: an article about Syunik
+STEPANAKERT_AREA = (46.75, 39.8)
+ODESSA_TEXAS, ODESA_UA = 5527554, 698740
+MARTUNI_AM, KHOJAVEND_AZ = 616438, 146969
 ARAGATSOTN_AREA = (44.3, 40.5)
 
 
@@ -376,6 +379,12 @@ ARAGATSOTN_AREA = (44.3, 40.5)
         ("Vardenis", {"near": ARAGATSOTN_AREA}, VARDENIS_VILLAGE),
         ("Georgia", {}, GEORGIA_COUNTRY),
         ("Washington", {}, WASHINGTON_DC),
+        # the article's country beats a homonym whose main spelling is the query
+        ("Odessa", {}, ODESSA_TEXAS),
+        ("Odessa", {"countries": ["UA"]}, ODESA_UA),
+        # proximity to the article's places beats the main spelling too
+        ("Martuni", {}, MARTUNI_AM),
+        ("Martuni", {"countries": ["AM", "AZ"], "near": STEPANAKERT_AREA}, KHOJAVEND_AZ),
     ],
 )
 def test_real_lookup_ranks_first(
