@@ -304,6 +304,85 @@ def classify_paragraph(paragraph: str) -> ParagraphClass:
     return "good" if words >= 8 and len(text) >= 50 else "near"
 
 
+# Lower-case words that read as the verb of a sentence: auxiliaries and frequent irregular
+# verbs of news prose; regular forms are caught by their endings (see `reads_as_prose`).
+# fmt: off
+_VERB_WORDS = frozenset({
+    "is", "are", "was", "were", "be", "been", "am", "has", "have", "had", "do", "did",
+    "will", "would", "shall", "should", "can", "could", "may", "might", "must",
+    "said", "say", "told", "made", "took", "got", "went", "came", "hit", "left", "met",
+    "held", "saw", "gave", "fell", "kept", "set", "put", "shot", "struck", "ran", "began",
+    "won", "lost", "sent", "fled", "spoke", "broke", "rose", "led", "fought", "knew",
+    "thought", "found", "felt", "stood", "remain", "stay", "continue",
+})
+# fmt: on
+_VERB_ENDING = re.compile(r"[a-z]{2,}(?:ed|ing)|[a-z]{2,}[^su]s")
+_PROSE_WORD = re.compile(r"[A-Za-z][A-Za-z’'-]*")
+
+
+def reads_as_prose(paragraph: str) -> bool:
+    """Whether a paragraph, however short, reads as a sentence of the story.
+
+    It must end with sentence punctuation, start with a capital, digit or quote, hold at least
+    three words of which one lower-case word looks like a verb (an auxiliary, a frequent
+    irregular verb, or an ``-ed``/``-ing``/``-s`` form), and hold no boilerplate phrase and no
+    page chrome. Used for short opening and closing paragraphs and for briefs.
+
+    Examples
+    --------
+    >>> [reads_as_prose(x) for x in ("Kapan was also hit.", "Goris shelled overnight.")]
+    [True, True]
+    >>> [reads_as_prose(x) for x in ("Latest news.", "Subscribe to our newsletter.", "Home")]
+    [False, False, False]
+    """
+    text = paragraph.strip()
+    low = text.lower()
+    words = _PROSE_WORD.findall(text)
+    first = text.lstrip("\"'“‘([")[:1]
+    return (
+        len(words) >= 3
+        and text.rstrip("\"'”’)]")[-1:] in ".!?…"
+        and (first.isupper() or first.isdigit())
+        and any(w in _VERB_WORDS or _VERB_ENDING.fullmatch(w) for w in words if w.islower())
+        and not _STRONG.search(low)
+        and not _WEAK.search(low)
+        and not is_page_chrome(text)
+    )
+
+
+def _paragraph_index(paragraphs: list[Span], span: Span | None) -> int | None:
+    """Index of the paragraph holding ``span`` (``None`` when no paragraph holds it)."""
+    if span is None:
+        return None
+    for index, (start, end) in enumerate(paragraphs):
+        if start <= span[0] and span[1] <= end:
+            return index
+    return None
+
+
+def _extend_over_prose(
+    chosen: set[int], block: list[int], prose: list[bool], stop: int | None
+) -> set[int]:
+    """Add the prose paragraphs of ``block`` adjacent to ``chosen`` on either side.
+
+    Walks outward from the first and the last chosen paragraph while paragraphs read as prose;
+    the walk back stops at the headline paragraph ``stop``.
+    """
+    if not chosen:
+        return chosen
+    out = set(chosen)
+    position = {index: rank for rank, index in enumerate(block)}
+    rank = position[min(chosen)] - 1
+    while rank >= 0 and prose[block[rank]] and block[rank] != stop:
+        out.add(block[rank])
+        rank -= 1
+    rank = position[max(chosen)] + 1
+    while rank < len(block) and prose[block[rank]]:
+        out.add(block[rank])
+        rank += 1
+    return out
+
+
 def detect_body(
     text: str, paragraphs: list[Span], title_span: Span | None = None
 ) -> tuple[Span, ...]:
@@ -311,16 +390,26 @@ def detect_body(
 
     Each paragraph is classified (`classify_paragraph`); ``bad`` paragraphs cut the page into
     blocks, and the block with the most ``good`` prose is the article. Its ``good``
-    paragraphs, and the ``near`` ones between them, are the body; labels, captions and
-    headlines of other stories (``short``) are left out. The title span is part of the body.
+    paragraphs, the ``near`` ones between them, and the short paragraphs that read as prose
+    (`reads_as_prose`) next to them are the body; labels, captions and headlines of other
+    stories (``short``) are left out. A page without ``good`` prose (a brief) keeps the prose
+    paragraphs that follow its headline or, without a headline, its longest run of prose
+    paragraphs. The title span is part of the body.
 
     Examples
     --------
     >>> page = "Follow us\nA long first paragraph of the story, told in words.\nComments"
     >>> [page[s:e] for s, e in detect_body(page, line_spans(page))]
     ['A long first paragraph of the story, told in words.']
+    >>> brief = "Goris shelled\nTroops shelled Goris overnight.\nKapan was also hit."
+    >>> [brief[s:e] for s, e in detect_body(brief, line_spans(brief), (0, 13))]
+    ['Goris shelled', 'Troops shelled Goris overnight.', 'Kapan was also hit.']
     """
     classes = [classify_paragraph(text[s:e]) for s, e in paragraphs]
+    prose = [
+        cls != "bad" and reads_as_prose(text[s:e])
+        for (s, e), cls in zip(paragraphs, classes, strict=True)
+    ]
     blocks: list[list[int]] = [[]]
     for index, cls in enumerate(classes):
         if cls == "bad":
@@ -328,21 +417,49 @@ def detect_body(
         else:
             blocks[-1].append(index)
 
-    def prose(block: list[int]) -> int:
+    def good_chars(block: list[int]) -> int:
         return sum(paragraphs[i][1] - paragraphs[i][0] for i in block if classes[i] == "good")
 
-    best = max(blocks, key=prose)
+    title = _paragraph_index(paragraphs, title_span)
+    best = max(blocks, key=good_chars)
     good = [i for i in best if classes[i] == "good"]
-    body = []
-    if good:
-        body = [
-            paragraphs[i]
-            for i in best
-            if classes[i] == "good" or (classes[i] == "near" and good[0] < i < good[-1])
-        ]
+    chosen = {
+        i for i in best if good and good[0] <= i <= good[-1] and classes[i] in ("good", "near")
+    }
+    if not chosen:
+        best, chosen = _brief_body(blocks, prose, paragraphs, title)
+    chosen = _extend_over_prose(chosen, best, prose, title)
+    body = [paragraphs[i] for i in sorted(chosen)]
     if title_span is not None and title_span not in body:
-        body.insert(0, title_span)
-    return tuple(sorted(body))
+        body.append(title_span)
+    return tuple(sorted(set(body)))
+
+
+def _brief_body(
+    blocks: list[list[int]], prose: list[bool], paragraphs: list[Span], title: int | None
+) -> tuple[list[int], set[int]]:
+    """Block and seed paragraphs of a page without ``good`` prose (a brief of short lines).
+
+    The seed is the first paragraph after the headline when it reads as prose; without a
+    headline, the first paragraph of the longest run of prose paragraphs.
+    """
+    block = next((b for b in blocks if title is not None and title in b), None)
+    if block is not None and title is not None:
+        after = block.index(title) + 1
+        if after < len(block) and prose[block[after]]:
+            return block, {block[after]}
+        return block, set()
+    runs = [
+        list(group)
+        for block in blocks
+        for is_prose, group in itertools.groupby(block, key=lambda i: prose[i])
+        if is_prose
+    ]
+    if not runs:
+        return [], set()
+    longest = max(runs, key=lambda run: sum(paragraphs[i][1] - paragraphs[i][0] for i in run))
+    block = next(b for b in blocks if longest[0] in b)
+    return block, {longest[0]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,7 +509,14 @@ def find_headline(text: str, lines: list[Span], limit: int = 15) -> Span | None:
     return None
 
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# YAML front matter: a "---" line first in the file (after blank lines or a byte-order mark),
+# the metadata, and a closing "---" or "..." line (Jekyll, Hugo and Pandoc); it may be empty.
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?(?:[ \t]*\r?\n)*---[ \t]*\r?\n(?:(.*?)\r?\n)??(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)",
+    re.DOTALL,
+)
+# An opening "---" line followed by a "key:" line: front matter, even when never closed.
+_FRONT_MATTER_OPEN = re.compile(r"\A\ufeff?(?:[ \t]*\r?\n)*---[ \t]*\r?\n[ \t]*[\w-]+[ \t]*:")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?")
 
@@ -549,10 +673,36 @@ def _check_metadata_value(
     return None
 
 
+def is_markdown(path: str) -> bool:
+    """Whether an article path names a Markdown file (``.md`` or ``.markdown``, any case).
+
+    Examples
+    --------
+    >>> [is_markdown(p) for p in ("a.md", "b.MD", "c.markdown", "d.txt")]
+    [True, True, True, False]
+    """
+    return path.lower().endswith((".md", ".markdown"))
+
+
+def front_matter_end(text: str) -> int:
+    r"""Offset where the text after the YAML front matter starts (0 without front matter).
+
+    Examples
+    --------
+    >>> front_matter_end("---\ntitle: Lachin\n...\nText")
+    22
+    >>> front_matter_end("---\n---\nText"), front_matter_end("Text\n---\n")
+    (8, 0)
+    """
+    match = _FRONT_MATTER.match(text)
+    return match.end() if match else 0
+
+
 def parse_front_matter(text: str, path: str) -> tuple[dict[str, Any], int]:
     r"""Read the YAML front matter of a Markdown article; return ``(metadata, body_start)``.
 
-    Raises ``ArticleError`` with file:line problems for invalid YAML or unknown keys.
+    Raises ``ArticleError`` with file:line problems for invalid YAML, unknown keys, or front
+    matter that is opened but never closed.
 
     Examples
     --------
@@ -563,12 +713,31 @@ def parse_front_matter(text: str, path: str) -> tuple[dict[str, Any], int]:
     """
     match = _FRONT_MATTER.match(text)
     if not match:
+        opened = _FRONT_MATTER_OPEN.match(text)
+        if opened:
+            line = _line_of(text, opened.end() - 1)
+            raise ArticleError(
+                [
+                    Problem(
+                        path,
+                        line - 1,
+                        "front matter opened with '---' is never closed",
+                        "a '---' line after the last metadata key",
+                        "add the closing '---' line, or remove the opening one",
+                    )
+                ]
+            )
         return {}, 0
+    if match.group(1) is None:
+        return {}, match.end()
+    first_line = _line_of(text, match.start(1))
     try:
         data = _load_metadata_yaml(match.group(1))
     except (MarkedYAMLError, YAMLError) as exc:
-        raise ArticleError([_yaml_problem(exc, path, 2)]) from None
-    values, problems = validate_metadata(data, path, 2, base=2, context="front matter")
+        raise ArticleError([_yaml_problem(exc, path, first_line)]) from None
+    values, problems = validate_metadata(
+        data, path, first_line, base=first_line, context="front matter"
+    )
     if problems:
         raise ArticleError(problems)
     return values, match.end()
@@ -604,7 +773,7 @@ def parse_article(
     ('Baku talks', ['Baku talks', 'Leaders met in Baku on Monday to talk about peace.'])
     """
     values: dict[str, Any] = {}
-    if path.endswith(".md"):
+    if is_markdown(path):
         values, start = parse_front_matter(text, path)
         paragraphs = block_spans(text, start)
         title_span = _markdown_title(text, paragraphs)
@@ -614,8 +783,12 @@ def parse_article(
     if metadata:
         values.update({k: v for k, v in metadata.items() if v is not None})
     if isinstance(values.get("published"), str):
-        values["published"], values["published_precision"] = parse_published(values["published"])
-    title = values.get("title") or (text[slice(*title_span)] if title_span else None)
+        parsed = parse_published(values["published"])
+        if parsed is not None:
+            values["published"], values["published_precision"] = parsed
+    title = values.get("title")
+    if not title and title_span is not None:
+        title = text[title_span[0] : title_span[1]]
     return Article(
         id=article_id,
         path=path,
@@ -914,8 +1087,8 @@ def segment_paragraph(paragraph: str) -> list[Span]:
 
 @functools.lru_cache(maxsize=16)
 def _markdown_blocks(text: str) -> list[Span]:
-    """Blocks of a Markdown article, computed once per text."""
-    return block_spans(text)
+    """Blocks of a Markdown article after its front matter, computed once per text."""
+    return block_spans(text, front_matter_end(text))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -935,7 +1108,7 @@ def paragraph_span(article: Article, offset: int) -> Span:
     text = article.text
     if not 0 <= offset < len(text):
         raise ValueError(f"offset {offset} is outside article {article.id!r} (0..{len(text) - 1})")
-    if article.path.endswith(".md"):
+    if is_markdown(article.path):
         blocks = _markdown_blocks(text)
         index = bisect.bisect_right(blocks, (offset, len(text) + 1)) - 1
         if index >= 0 and blocks[index][0] <= offset < blocks[index][1]:
@@ -983,7 +1156,7 @@ def sentences(article: Article, start: int = 0, end: int | None = None) -> list[
     """
     end = len(article.text) if end is None else end
     paragraphs = (
-        block_spans(article.text) if article.path.endswith(".md") else line_spans(article.text)
+        _markdown_blocks(article.text) if is_markdown(article.path) else line_spans(article.text)
     )
     out = []
     for p_start, p_end in paragraphs:

@@ -18,6 +18,7 @@ from geo.articles import (
     classify_paragraph,
     decode_article,
     find_headline,
+    front_matter_end,
     is_date_line,
     is_page_chrome,
     line_spans,
@@ -25,6 +26,7 @@ from geo.articles import (
     load_articles,
     load_sidecar,
     parse_article,
+    reads_as_prose,
     safe_article_path,
     segment_paragraph,
     sentence_span,
@@ -221,6 +223,114 @@ def test_page_without_prose_has_only_its_title_as_body():
     assert _body_texts(article) == ["Home"]
 
 
+# ------------------------------------------------------------------------------ short paragraphs
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("Azerbaijani forces shelled Goris overnight.", True),
+        ("Kapan was also hit.", True),
+        ("He denied it.", True),
+        ("“We will rebuild,” she said.", True),
+        ("Talks continue in Baku.", True),
+        ("Latest news.", False),  # two words
+        ("Subscribe to our newsletter.", False),  # boilerplate lexicon
+        ("Support our journalism today.", False),  # one weak boilerplate phrase is enough
+        ("Republic of Azerbaijan Ministry of Defense", False),  # no sentence end
+        ("Goris and Kapan shelled overnight", False),  # a headline, not a sentence
+        ("The Ministry Of Defense.", False),  # no lower-case verb-like word
+        ("nothing capitalised here was said.", False),
+        ("Updated: May 15.", False),  # page chrome
+        ("", False),
+    ],
+)
+def test_reads_as_prose(paragraph, expected):
+    assert reads_as_prose(paragraph) is expected
+
+
+BRIEF_BODY = [
+    "Goris and Kapan shelled overnight",
+    "Azerbaijani forces shelled Goris overnight.",
+    "Two houses were damaged, the mayor said.",
+    "Kapan was also hit.",
+]
+
+
+@pytest.mark.parametrize("name", ["brief.txt", "brief_crlf.txt"])
+def test_brief_of_short_paragraphs_is_all_body(name):
+    article = load_article(DATA / name)
+    assert ("\r\n" in article.text) is name.endswith("_crlf.txt")
+    assert _body_texts(article) == BRIEF_BODY  # the furniture after the brief stays out
+
+
+def test_short_opening_and_closing_paragraphs_join_the_body():
+    article = load_article(DATA / "short_edges.txt")  # CRLF, date line after the headline
+    body = _body_texts(article)
+    assert body[0] == "Shelling in Syunik"
+    assert body[1] == "Azerbaijani forces shelled Goris overnight."
+    assert body[-1] == "Kapan was also hit."
+    assert "Floods hit Romania." not in body  # short prose after a boundary is another story
+    assert not any("July 15" in piece for piece in body)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # no headline-like first line: the first line is still the title
+        (
+            ["Kapan was also hit.", "Goris was shelled."],
+            ["Kapan was also hit.", "Goris was shelled."],
+        ),
+        # a label between headline and prose stops the brief: only the title is body
+        (["Shelling in Syunik", "Analysis | Europe", "Goris was shelled."], ["Shelling in Syunik"]),
+        # short prose next to long prose, label in front of it stays out
+        (
+            [
+                "Shelling in Syunik",
+                "Photo of author",
+                "Goris was shelled.",
+                "Residents spent the night in basements while crews worked in the streets.",
+                "Nobody was hurt.",
+                "Source link",
+            ],
+            [
+                "Shelling in Syunik",
+                "Goris was shelled.",
+                "Residents spent the night in basements while crews worked in the streets.",
+                "Nobody was hurt.",
+            ],
+        ),
+    ],
+)
+def test_short_prose_rules(lines, expected, newline):
+    article = parse_article(newline.join(lines), article_id="x", path="x.txt")
+    assert _body_texts(article) == expected
+
+
+SHORT_PROSE = st.lists(
+    st.sampled_from(
+        [
+            "Kapan was also hit.",
+            "Azerbaijani forces shelled Goris overnight.",
+            "Two houses were damaged.",
+            "Officials denied the report.",
+            "Nobody was hurt.",
+        ]
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(SHORT_PROSE, st.sampled_from(["\n", "\r\n", "\n\n"]), st.booleans())
+def test_a_document_of_short_prose_is_all_body(paragraphs, newline, headline):
+    lines = ["Shelling in Syunik", *paragraphs] if headline else paragraphs
+    article = parse_article(newline.join(lines), article_id="x", path="x.txt")
+    assert _body_texts(article) == lines
+
+
 # ------------------------------------------------------------------------------ markdown
 
 
@@ -256,6 +366,55 @@ def test_markdown_front_matter_and_body():
 def test_bad_front_matter_is_a_located_problem(name, match):
     with pytest.raises(ArticleError, match=match):
         load_article(DATA / name)
+
+
+def test_front_matter_closed_by_dots_after_blank_lines_crlf():
+    article = load_article(DATA / "front_dots.md")
+    assert (article.title, article.outlet, article.language) == (
+        "Drones over Odesa",
+        "Kyiv Independent",
+        "en",
+    )
+    assert _body_texts(article) == [
+        "Drones hit Odesa overnight.",
+        "The port was damaged, officials said.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "outlet"),
+    [
+        ("---\noutlet: Kyiv Independent\n---\nDrones hit Odesa.\n", "Kyiv Independent"),
+        ("---\r\noutlet: Kyiv Independent\r\n---\r\nDrones hit Odesa.", "Kyiv Independent"),
+        ("---\noutlet: Kyiv Independent\n...\n\n# Odesa\n\nDrones hit it.", "Kyiv Independent"),
+        ("\ufeff---\noutlet: Kyiv Independent\n---\nDrones hit Odesa.\n", "Kyiv Independent"),
+        ("---\n---\nDrones hit Odesa overnight.\n", None),
+        ("No front matter. Drones hit Odesa.\n", None),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".md", ".MD", ".markdown"])
+def test_no_body_span_or_sentence_overlaps_the_front_matter(text, outlet, suffix):
+    article = parse_article(text, article_id="x", path="x" + suffix)
+    assert article.outlet == outlet
+    end = front_matter_end(text)
+    assert (end > 0) is text.lstrip("\ufeff").startswith("---")
+    assert article.body and all(start >= end for start, _ in article.body)
+    assert all(start >= end for start, _ in sentences(article))
+    assert not any("Kyiv" in piece for piece in _body_texts(article))
+
+
+def test_unclosed_front_matter_is_a_located_problem():
+    with pytest.raises(
+        ArticleError,
+        match=r"unclosed\.md:1: front matter opened with '---' is "
+        r"never closed — expected a '---' line after the last metadata key",
+    ):
+        load_article(DATA / "unclosed.md")
+
+
+def test_markdown_thematic_break_first_is_not_front_matter():
+    article = parse_article("---\n\nDrones hit Odesa overnight.\n", article_id="x", path="x.md")
+    assert _body_texts(article) == ["Drones hit Odesa overnight."]
 
 
 def test_sidecar_metadata_wins_over_front_matter():
@@ -587,6 +746,6 @@ def test_yaml_aliases_in_metadata_are_refused_before_they_expand(tmp_path, where
         (tmp_path / "index.yaml").write_text(
             f"ok:\n  outlet: x\nanchors:\n  {bomb}", encoding="utf-8"
         )
-    articles, problems = load_articles([path if where == "front matter" else tmp_path])
+    _articles, problems = load_articles([path if where == "front matter" else tmp_path])
     assert any("anchors and aliases" in str(p) for p in problems), problems
     assert all(len(str(p)) < 500 for p in problems)
