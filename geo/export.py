@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -129,8 +130,51 @@ def _flat(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return flat
 
 
+def _file_type(path: Path) -> str:
+    """Describe what kind of file system object ``path`` is (for error messages)."""
+    mode = path.stat().st_mode
+    for test, name in (
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def regular_target(path: Path | str) -> Path:
+    """Return the file an export to ``path`` replaces, refusing anything but a regular file.
+
+    - A symlink is followed: the export replaces the file it points to (the link stays, and
+      still points to the new file); a link to a missing file creates that file.
+    - A path that exists but is not a regular file (``/dev/full``, a named pipe, a socket) is
+      refused: the atomic rename would replace the device or pipe itself with a plain file.
+
+    Examples
+    --------
+    >>> regular_target("/dev/null")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geo.errors.ExportError: cannot write /dev/null: it is a character device — expected a ...
+    """
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target.exists() and not target.is_file():
+        shown = str(path) if target == path else f"{path} (a link to {target})"
+        raise ExportError(
+            f"cannot write {shown}: it is {_file_type(target)} — expected a regular file or "
+            "a new path"
+        )
+    return target
+
+
 def check_target(path: Path | str, fmt: str = "geojson") -> Path:
     """Check, before any work, that ``path`` can receive an export of format ``fmt``.
+
+    Returns the path to write: ``path`` itself, the file a symlink points to (see
+    ``regular_target``), or an existing folder (one file per layer).
 
     Examples
     --------
@@ -142,6 +186,8 @@ def check_target(path: Path | str, fmt: str = "geojson") -> Path:
     path = Path(path)
     if fmt not in _WRITERS:
         raise ExportError(f"unknown format '{fmt}' — expected one of: {', '.join(_WRITERS)}")
+    if not path.is_dir():
+        path = regular_target(path)
     if path.is_dir():
         if fmt == "gpkg":
             raise ExportError(f"cannot write {path}: it is a folder — expected a .gpkg file path")
@@ -159,9 +205,10 @@ def check_target(path: Path | str, fmt: str = "geojson") -> Path:
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` when the block succeeds.
 
-    Any failure removes the temporary file and leaves an existing ``path`` untouched.
+    Any failure removes the temporary file and leaves an existing ``path`` untouched. A path
+    that is not a regular file is refused and a symlink is followed (``regular_target``).
     """
-    path = Path(path)
+    path = regular_target(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: folder {folder} does not exist — create it first")
@@ -246,12 +293,48 @@ _WRITERS: dict[str, Callable[[Mapping[str, gpd.GeoDataFrame], Path], None]] = {
 }
 
 
+def _size_text(size: int) -> str:
+    """Human-readable file size.
+
+    Examples
+    --------
+    >>> [_size_text(n) for n in (0, 1536, 2_200_000)]
+    ['0 B', '1.5 kB', '2.1 MB']
+    """
+    value = float(size)
+    for unit in ("B", "kB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} MB"  # pragma: no cover
+
+
+def written_summary(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> str:
+    """One line about a written file: features, layers, path and size.
+
+    Examples
+    --------
+    >>> frame = gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326")
+    >>> written_summary(Path("/nonexistent/x.geojson"), {"regions": frame})
+    'wrote 0 features in 1 layer to /nonexistent/x.geojson'
+    """
+    count = sum(len(frame) for frame in layers.values())
+    text = (
+        f"wrote {count} feature{'s' if count != 1 else ''} in {len(layers)} "
+        f"layer{'s' if len(layers) != 1 else ''} to {path}"
+    )
+    with contextlib.suppress(OSError):
+        text += f" ({_size_text(path.stat().st_size)})"
+    return text
+
+
 def write_layers(
     layers: Mapping[str, gpd.GeoDataFrame],
     path: Path | str,
     *,
     fmt: str = "geojson",
     layer: str = "all",
+    report: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write layers to ``path``; return the files written.
 
@@ -263,7 +346,10 @@ def write_layers(
       existing folder gets one ``<layer>.csv`` per layer.
 
     Every file is written to a temporary file in the same folder and renamed into place, so
-    a failure never leaves a partial file. An empty selection writes valid empty files.
+    a failure never leaves a partial file. An empty selection writes valid empty files. A path
+    that exists but is not a regular file (a device, a pipe) is refused; a symlink is followed
+    and the file it points to is replaced (see ``regular_target``). ``report`` receives one
+    line per written file (``written_summary``).
 
     Raises
     ------
@@ -286,4 +372,6 @@ def write_layers(
                 raise
             except (OSError, ValueError, RuntimeError) as exc:
                 raise ExportError(f"cannot write {target}: {exc}") from exc
+        if report is not None:
+            report(written_summary(regular_target(target), chosen))
     return list(targets)

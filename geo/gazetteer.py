@@ -7,6 +7,7 @@ import difflib
 import graphlib
 import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -334,6 +335,24 @@ class _Doc:
         self.problems.append(Problem(self.path, self.line(key_path), what, expected, hint))
 
 
+def unfold(value: str) -> str:
+    r"""Remove the fold markers ruamel's round-trip scanner leaves in a folded (``>``) scalar.
+
+    In ``rt`` mode ruamel records each fold point of a ``>`` block scalar as a BEL character
+    (``\a``) next to the space or line break the fold produced, so that it can re-fold the text
+    when dumping. YAML forbids BEL in a document, so every one of them is a marker: removing
+    them yields the folded text the YAML specification defines.
+
+    Examples
+    --------
+    >>> unfold("advanced up to about\a 3.5 km")
+    'advanced up to about 3.5 km'
+    >>> unfold("")
+    ''
+    """
+    return value.replace("\a", "")
+
+
 def _tag(node: Node) -> str:
     return str(getattr(node.tag, "value", node.tag))
 
@@ -366,6 +385,8 @@ class _Converter:
         if isinstance(node, SequenceNode):
             return [self.convert(item, (*key_path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
+        if node.style == ">" and isinstance(node.value, str):
+            node.value = unfold(node.value)
         if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
             return str(node.value)
         return self.scalars.construct_object(node, deep=True)
@@ -923,7 +944,35 @@ def normalize_alias(text: str) -> str:
 class _FileResult:
     places: list[Place]
     problems: list[Problem]
-    failed_ids: frozenset[str]
+    #: Ids of entries that exist but failed their checks, with where they are ("path:line").
+    failed_ids: dict[str, str]
+
+
+#: An ``id:`` line, for salvaging the ids of a file whose YAML cannot be read at all.
+_ID_LINE = re.compile(r"^\s*(?:-\s+)?id:\s*[\"']?([A-Za-z][\w-]*)[\"']?\s*(?:#.*)?$")
+
+
+def declared_ids(text: str, path: str) -> dict[str, str]:
+    r"""Ids written as ``id: x`` lines in ``text``, with their ``path:line`` (first wins).
+
+    Used when a file's YAML is broken: its entries are lost, but references to them should
+    point at the broken file rather than report unknown ids.
+
+    Examples
+    --------
+    >>> declared_ids("- id: goris\n  name: Goris\n  - id: 'kapan'  # town\n", "f.yaml")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'goris': 'f.yaml:1, in a file that cannot be read',
+     'kapan': 'f.yaml:3, in a file that cannot be read'}
+    >>> declared_ids("", "f.yaml")
+    {}
+    """
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _ID_LINE.match(line)
+        if match:
+            found.setdefault(match.group(1), f"{path}:{number}, in a file that cannot be read")
+    return found
 
 
 def _entries(doc: _Doc) -> tuple[list[Any], tuple[Any, ...], Box | None]:
@@ -999,7 +1048,9 @@ def _parse_file(text: str, path: str) -> _FileResult:
     doc = _read_yaml(text, path)
     entries, prefix, box = _entries(doc)
     places: list[Place] = []
-    failed: set[str] = set()
+    failed: dict[str, str] = {}
+    if not entries and doc.problems:  # the file could not be read: salvage its ids
+        failed = declared_ids(text, path)
     seen: dict[str, int] = {}
     for i, raw in enumerate(entries):
         at = (*prefix, i)
@@ -1049,10 +1100,13 @@ def _parse_file(text: str, path: str) -> _FileResult:
             or any(r[: len(at)] == at for r in doc.refused)
         ):
             if isinstance(raw_id, str):
-                failed.add(raw_id)
+                where = f"{path}:{doc.line((*at, 'id'))}"
+                failed.setdefault(raw_id, where)
+                # a malformed id ('Lachin_corridor') is what references to its slug mean
+                failed.setdefault(re.sub(r"[^a-z0-9_]+", "_", raw_id.lower()).strip("_"), where)
             continue
         places.append(_to_place(entry, raw, Origin(path, doc.line((*at, "id")))))
-    return _FileResult(places, sorted(set(doc.problems)), frozenset(failed))
+    return _FileResult(places, sorted(set(doc.problems)), failed)
 
 
 def parse_gazetteer(text: str, path: str) -> tuple[list[Place], list[Problem]]:
@@ -1117,8 +1171,15 @@ def _loc(place: Place) -> tuple[str, int]:
     return origin.path, origin.line
 
 
-def _check_references(places: Sequence[Place], known: set[str]) -> tuple[list[Problem], set[str]]:
-    """Unknown ids in geometry specs, ``places`` and ``claimed_by``; cycles."""
+def _check_references(
+    places: Sequence[Place], known: set[str], failed: Mapping[str, str | None] | None = None
+) -> tuple[list[Problem], set[str]]:
+    """Unknown ids in geometry specs, ``places`` and ``claimed_by``; cycles.
+
+    A reference to an id in ``failed`` (an entry that exists but has errors, by id with its
+    ``path:line`` when known) says so and points there, instead of "unknown id".
+    """
+    failed = failed or {}
     problems: list[Problem] = []
     bad: set[str] = set()
     by_id = {p.id: p for p in places}
@@ -1131,7 +1192,20 @@ def _check_references(places: Sequence[Place], known: set[str]) -> tuple[list[Pr
         for ref, key in refs:
             if key == "geometry":
                 key = _reference_key(place, ref)
-            if ref not in known:
+            if ref in failed and ref not in by_id:
+                where = failed[ref]
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        f"{key} of place '{place.id}' refers to '{ref}', which has errors itself"
+                        + (f" (see {where})" if where else ""),
+                        f"'{ref}' to pass its own checks",
+                        f"fix '{ref}' first; '{place.id}' is left out until then",
+                    )
+                )
+                bad.add(place.id)
+            elif ref not in known:
                 problems.append(
                     Problem(
                         path,
@@ -1139,7 +1213,8 @@ def _check_references(places: Sequence[Place], known: set[str]) -> tuple[list[Pr
                         f"{key} of place '{place.id}' refers to unknown id '{ref}'",
                         "the id of a place in the gazetteer"
                         + (" or an ISO3 code" if key == "claimed_by" else ""),
-                        _suggest(ref, known) or "add an entry with that id, or fix the spelling",
+                        _suggest(ref, known | set(failed))
+                        or "add an entry with that id, or fix the spelling",
                     )
                 )
                 bad.add(place.id)
@@ -1279,13 +1354,15 @@ def _check_duplicates(places: Sequence[Place]) -> tuple[list[Place], list[Proble
 
 
 def check_gazetteer(
-    places: Sequence[Place], *, failed_ids: Iterable[str] = ()
+    places: Sequence[Place], *, failed_ids: Mapping[str, str | None] | Iterable[str] = ()
 ) -> tuple[list[Place], list[Problem]]:
     """Check merged places: duplicate ids, references, cycles and shared aliases.
 
-    ``failed_ids`` are ids of entries that exist but failed their own checks: references to
-    them are not reported again. Returns the places that can be resolved (those with broken
-    references, and everything built from them, are left out) and the problems.
+    ``failed_ids`` are ids of entries that exist but failed their own checks (a mapping to
+    their ``path:line``, or just the ids): a reference to one is reported as "refers to 'x',
+    which has errors itself (see path:line)", never as an unknown id with a misleading
+    did-you-mean. Returns the places that can be resolved (those with broken references, and
+    everything built from them, are left out) and the problems.
 
     Examples
     --------
@@ -1296,10 +1373,13 @@ def check_gazetteer(
     ([], [])
     """
     kept, problems = _check_duplicates(places)
-    known = {p.id for p in kept} | set(failed_ids)
-    ref_problems, bad = _check_references(kept, known)
+    failed = (
+        dict(failed_ids) if isinstance(failed_ids, Mapping) else dict.fromkeys(failed_ids, None)
+    )
+    known = {p.id for p in kept}
+    ref_problems, bad = _check_references(kept, known, failed)
     problems += ref_problems + _check_aliases(kept)
-    bad |= set(failed_ids)
+    bad |= set(failed)
     changed = True
     while changed:
         changed = False
@@ -1329,9 +1409,26 @@ def display_path(path: str | Path) -> str:
         return str(path)
 
 
-def _expand(paths: Sequence[str | Path] | None) -> list[Path]:
+#: What the loaders accept: ``None`` (the bundled folder), one file or folder, or several.
+GazetteerPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+
+
+def _expand(paths: GazetteerPaths) -> list[Path]:
+    """Gazetteer files of ``paths``: a folder stands for its ``*.yaml`` and ``*.yml`` files.
+
+    A single ``str`` or ``Path`` is one file or folder, never a sequence of characters.
+
+    Examples
+    --------
+    >>> len(_expand(str(settings.gazetteer_dir()))) > 1
+    True
+    >>> _expand([])
+    []
+    """
     if paths is None:
         return sorted(settings.gazetteer_dir().glob("*.yaml"))
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     out: list[Path] = []
     for p in map(Path, paths):
         out.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]) if p.is_dir() else [p])
@@ -1387,7 +1484,7 @@ class Gazetteer:
         return cls(MappingProxyType({p.id: p for p in places}), tuple(files), fingerprint)
 
 
-def gazetteer_fingerprint(paths: Sequence[str | Path] | None = None) -> str:
+def gazetteer_fingerprint(paths: GazetteerPaths = None) -> str:
     """Return a digest of the files' names, sizes, mtimes and contents, for cache keys.
 
     Examples
@@ -1407,7 +1504,7 @@ def gazetteer_fingerprint(paths: Sequence[str | Path] | None = None) -> str:
     return digest.hexdigest()
 
 
-def collect_gazetteer(paths: Sequence[str | Path] | None = None) -> tuple[Gazetteer, list[Problem]]:
+def collect_gazetteer(paths: GazetteerPaths = None) -> tuple[Gazetteer, list[Problem]]:
     """Read and check every file; return the usable places and ALL problems (never raises).
 
     The returned :class:`Gazetteer` holds only places that passed every check, so geometry can
@@ -1416,7 +1513,7 @@ def collect_gazetteer(paths: Sequence[str | Path] | None = None) -> tuple[Gazett
     files = _expand(paths)
     problems: list[Problem] = []
     places: list[Place] = []
-    failed: set[str] = set()
+    failed: dict[str, str] = {}
     if not files:
         where = display_path(settings.gazetteer_dir()) if paths is None else "arguments"
         problems.append(
@@ -1443,7 +1540,8 @@ def collect_gazetteer(paths: Sequence[str | Path] | None = None) -> tuple[Gazett
         result = _parse_file(text, shown)
         places += result.places
         problems += result.problems
-        failed |= result.failed_ids
+        for place_id, where in result.failed_ids.items():
+            failed.setdefault(place_id, where)
     usable, cross = check_gazetteer(places, failed_ids=failed)
     problems += cross
     gazetteer = Gazetteer.from_places(
@@ -1452,8 +1550,11 @@ def collect_gazetteer(paths: Sequence[str | Path] | None = None) -> tuple[Gazett
     return gazetteer, sorted(set(problems))
 
 
-def load_gazetteer(paths: Sequence[str | Path] | None = None) -> Gazetteer:
+def load_gazetteer(paths: GazetteerPaths = None) -> Gazetteer:
     """Load and merge gazetteer files (default: every ``data/gazetteer/*.yaml``).
+
+    ``paths`` is one file or folder (``"data/gazetteer"``), or a list of them; a folder means
+    its ``*.yaml`` (and ``*.yml``) files.
 
     Raises
     ------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -31,7 +32,22 @@ EVENT_LEXICON: dict[str, str] = {
 }
 
 #: Words that make a trigger hypothetical ("could invade", "may soon attack"): no report.
-MODALS = ("could", "may", "might", "would", "will", "shall", "threatens", "threatened")
+MODALS = (
+    "could",
+    "may",
+    "might",
+    "would",
+    "will",
+    "shall",
+    "threatens",
+    "threatened",
+    # an event that has not happened: "avoid a future war", "a possible offensive"
+    "future",
+    "possible",
+    "potential",
+    "avoid",
+    "prevent",
+)
 
 #: A date right after one of these verbs, or right before one of these nouns, dates what was
 #: said (the statement), not the event the sentence reports; it is not the event's date.
@@ -52,6 +68,35 @@ SPEECH_VERBS = frozenset(
 )
 SPEECH_NOUNS = frozenset(
     ["statement", "call", "interview", "briefing", "speech", "tweet", "remarks", "press"]
+)
+
+#: A trigger right after one of these verbs (in the same clause) names an event that is being
+#: recognised, commemorated or acknowledged: the sentence reports the recognition, not the
+#: event, and its date is the recognition's ("the U.S. recognized the killings in April 2021").
+RECOGNITION = re.compile(
+    r"\b(?:recogni[sz](?:e|es|ed|ing)|acknowledg(?:e|es|ed|ing)|commemorat(?:e|es|ed|ing)"
+    r"|memoriali[sz](?:e|es|ed|ing)|remember(?:s|ed|ing)?|mourn(?:s|ed|ing)?)\b",
+    re.IGNORECASE,
+)
+
+#: "war on terror", "war on drugs": a policy or campaign called a war, not fighting.
+METAPHORIC_WAR = re.compile(
+    r"\s+(?:on|against)\s+(?:(?:international|global|the)\s+)?"
+    r"(?:terror(?:ism)?|drugs|crime|poverty|corruption|disinformation|cancer|inflation|want)\b",
+    re.IGNORECASE,
+)
+
+#: Clause boundaries inside a sentence (a comma inside a number such as 100,000 is not one).
+CLAUSE_BREAK = re.compile(r"[,;:()\[\]](?!\d)|\s[–—-]\s|—")
+
+#: Words that may stand beside a date in a clause that says nothing else ("More recently, on
+#: Sept. 1 of this year, ..."): such a clause only dates the rest of the sentence.
+DATE_FILLERS = frozenset(
+    re.findall(
+        r"\w+",
+        "more most recently recent early late earlier later then also and but however only "
+        "just even since back as of the on in at during by until from around about",
+    )
 )
 
 #: Cue words before a settlement that make the location "an area near a town" (level 2).
@@ -119,6 +164,22 @@ _FIGURE = re.compile(
 )
 
 
+#: What a figure counts, by the words around it; figures compare only within one class.
+FIGURE_CLASSES = {
+    "killed": r"killed|dead|deaths?|died|casualties|killings|lives|bodies|fatalities",
+    "wounded": r"wounded|injured|injuries",
+    "displaced": (
+        r"fled|flee|fleeing|refugees|displaced|displacement|evacuated|evacuees|exodus"
+        r"|forced\s+to\s+leave|left\s+their\s+homes|leave\s+their\s+homes"
+    ),
+    "detained": r"detained|detainees|hostages|prisoners|arrested|captured|captives",
+}
+_CLASS_WORDS = re.compile(
+    "|".join(rf"(?P<{name}>\b(?:{pattern})\b)" for name, pattern in FIGURE_CLASSES.items()),
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class DateRange:
     """A date normalised to the interval it denotes, with the precision it was stated at.
@@ -168,6 +229,11 @@ class Report:
     published: dt.date | None = None
     in_body: bool = True
     places_from: str = "sentence"
+    #: What each of ``figures`` counts (``figure_class``): "killed", "displaced", a noun...
+    figure_classes: tuple[str, ...] = ()
+    #: Whether the sentence states a date that is not this report's (another clause's): an
+    #: undated report there is about another time, not recent news.
+    dated_elsewhere: bool = False
 
     def as_quote(self) -> dict[str, Any]:
         """Return the JSON-ready record of this report (used in provenance and exports)."""
@@ -186,6 +252,7 @@ class Report:
             "places": list(self.places),
             "places_from": self.places_from,
             "figures": list(self.figures),
+            "figure_classes": list(self.figure_classes),
         }
 
 
@@ -207,7 +274,10 @@ class Incident:
 
 
 def _iso_at(day: dt.date, precision: str) -> str:
-    """ISO text of ``day`` cut to ``precision`` (``2023``, ``2023-09``, ``2023-09-01``)."""
+    """ISO text of ``day`` cut to ``precision`` (``2023``, ``2023-09``, ``2023-09-01``).
+
+    A week is written as its first day (see ``range_for``).
+    """
     if precision == "year":
         return f"{day.year:04d}"
     if precision == "month":
@@ -222,8 +292,13 @@ def range_for(day: dt.date, precision: str) -> tuple[dt.date, dt.date]:
     --------
     >>> range_for(dt.date(2023, 2, 14), "month")
     (datetime.date(2023, 2, 1), datetime.date(2023, 2, 28))
-    >>> range_for(dt.date(2023, 10, 11), "week")
-    (datetime.date(2023, 10, 9), datetime.date(2023, 10, 15))
+    >>> range_for(dt.date(2023, 9, 24), "week")
+    (datetime.date(2023, 9, 24), datetime.date(2023, 9, 30))
+
+    A week-precision date denotes the seven days *starting on* it: a curated
+    ``date: 2023-09-24, date_precision: week`` is 24-30 September, so the stated date is both
+    the incident's ``date`` and the first day of its range. A week named in text ("last
+    week") is a calendar week: ``normalise_date`` dates it by its Monday.
     """
     if precision == "year":
         return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
@@ -231,8 +306,7 @@ def range_for(day: dt.date, precision: str) -> tuple[dt.date, dt.date]:
         last = calendar.monthrange(day.year, day.month)[1]
         return day.replace(day=1), day.replace(day=last)
     if precision == "week":
-        monday = day - dt.timedelta(days=day.weekday())
-        return monday, monday + dt.timedelta(days=6)
+        return day, day + dt.timedelta(days=6)
     return day, day
 
 
@@ -285,6 +359,8 @@ def normalise_date(
         day = published  # "Tuesday" in a Tuesday article is that day, not a week before
     if published is not None and day > published and not has_year:
         day = day.replace(year=day.year - 1)
+    if precision == "week":  # a week named in text is a calendar week, dated by its Monday
+        day -= dt.timedelta(days=day.weekday())
     start, end = range_for(day, precision)
     if since and published is not None:
         end = max(published, end)
@@ -311,7 +387,7 @@ def find_dates(text: str, published: dt.date | None) -> list[tuple[int, DateRang
     found = []
     for match in DATE_PATTERN.finditer(text):
         prep = (match.group("prep") or "").lower()
-        if _bare_month(match, text) or _speech_date(match, text):
+        if _bare_month(match, text) or _speech_date(match, text) or _name_date(match, text):
             continue
         date = normalise_date(match.group("expr"), published, since=prep == "since")
         if date is not None:
@@ -327,6 +403,29 @@ def _bare_month(match: re.Match[str], text: str) -> bool:
     return not before or before[-1] not in {"early", "late", "mid", "last", "this", "of", "through"}
 
 
+def _name_date(match: re.Match[str], text: str) -> bool:
+    """Tell a year that belongs to a name, not to an event.
+
+    "the 1992 Freedom Support Act" (a bare year without preposition right before a capitalised
+    word) and "the Freedom Support Act of 1992" (``of`` + year right after a capitalised word)
+    date the act, not anything the sentence reports.
+
+    Examples
+    --------
+    >>> [d.iso for _, d in find_dates("Section 907 of the 1992 Freedom Support Act", None)]
+    []
+    >>> [d.iso for _, d in find_dates("the Freedom Support Act of 1992", None)]
+    []
+    >>> [d.iso for _, d in find_dates("In 2020 Azerbaijan attacked.", None)]
+    ['2020']
+    """
+    if not re.fullmatch(_YEAR, match.group("expr")):
+        return False
+    if not match.group("prep") and re.match(r"\s+[A-Z][a-z]", text[match.end() :]):
+        return True
+    return bool(re.search(r"\b[A-Z][\w-]*\s+of\s+$", text[: match.start()]))
+
+
 def _speech_date(match: re.Match[str], text: str) -> bool:
     """Tell a date that dates a statement, not an event ("said Wednesday", "Oct. 3 call")."""
     before = re.findall(r"\w+", text[max(0, match.start() - 25) : match.start()].lower())[-2:]
@@ -340,8 +439,14 @@ def _hypothetical(text: str, start: int) -> bool:
     return any(word in MODALS for word in before)
 
 
-def find_events(text: str) -> list[tuple[str, str, int]]:
-    """Event triggers in a sentence as ``(event_type, trigger, offset)``, hypotheticals skipped.
+def find_events(text: str, *, skip_names: bool = True) -> list[tuple[str, str, int]]:
+    """Event triggers in a sentence as ``(event_type, trigger, offset)``.
+
+    Skipped: hypotheticals ("could invade"); events that are recognised or commemorated
+    rather than reported ("recognize the mass killings"); metaphoric wars ("war on
+    terrorism"); and, with ``skip_names``, triggers inside proper names ("World War I",
+    "the First Nagorno-Karabakh War"): a capitalised trigger that does not open the
+    sentence, unless the whole sentence is in title case (a headline).
 
     Examples
     --------
@@ -349,13 +454,47 @@ def find_events(text: str) -> list[tuple[str, str, int]]:
     [('attack', 'assault', 23)]
     >>> find_events("Azerbaijan could soon invade Armenia.")
     []
+    >>> find_events("Killed during World War I, he was remembered.")
+    [('killing', 'Killed', 0)]
+    >>> find_events("Bush's global war on terrorism")
+    []
     """
     found = []
+    headline = _title_case(text)
     for event_type, pattern in EVENT_LEXICON.items():
         for match in re.finditer(rf"\b(?:{pattern})\b", text, re.IGNORECASE):
-            if not _hypothetical(text, match.start()):
-                found.append((event_type, match.group(0), match.start()))
+            start, word = match.start(), match.group(0)
+            if (
+                _hypothetical(text, start)
+                or _recognised(text, start)
+                or (word.lower() == "war" and METAPHORIC_WAR.match(text, match.end()))
+                or (skip_names and not headline and _in_name(text, start, word))
+            ):
+                continue
+            found.append((event_type, word, start))
     return sorted(found, key=lambda item: item[2])
+
+
+def _title_case(text: str) -> bool:
+    """Whether most words of ``text`` are capitalised (a headline: capitals say nothing)."""
+    words = re.findall(r"[^\W\d_][\w’'-]*", text)
+    if len(words) < 3:
+        return False
+    return sum(w[0].isupper() for w in words) / len(words) > 0.6
+
+
+def _in_name(text: str, start: int, word: str) -> bool:
+    """Whether a capitalised trigger stands inside a name rather than opening the sentence."""
+    if not word[:1].isupper() or word.isupper():
+        return False
+    return bool(text[:start].strip(" \t\n\"'“”‘’([«"))
+
+
+def _recognised(text: str, start: int) -> bool:
+    """Whether a recognition verb stands in the same clause, at most six words before."""
+    clause = CLAUSE_BREAK.split(text[:start])[-1]
+    words = re.findall(r"[\w’']+", clause)[-6:]
+    return any(RECOGNITION.fullmatch(w) for w in words)
 
 
 def find_figures(text: str) -> tuple[str, ...]:
@@ -371,11 +510,98 @@ def find_figures(text: str) -> tuple[str, ...]:
     return tuple(m.group(0) for m in _FIGURE.finditer(text))
 
 
-def _pick_date(dates: list[tuple[int, DateRange]], offset: int) -> DateRange | None:
-    """Pick the date expression nearest to the trigger; the more precise one on a tie."""
+def clause_spans(text: str, keep: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Split a sentence into clauses at ``, ; : ( ) —``, never inside the spans in ``keep``.
+
+    Examples
+    --------
+    >>> text = "In 2020, a war erupted, resulting in 6,000 deaths"
+    >>> [text[s:e] for s, e in clause_spans(text)]
+    ['In 2020', ' a war erupted', ' resulting in 6,000 deaths']
+    """
+    spans, start = [], 0
+    for match in CLAUSE_BREAK.finditer(text):
+        if any(s <= match.start() < e for s, e in keep):
+            continue
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _date_only(clause: str, date_text: str) -> bool:
+    """Whether a clause holds nothing but a date expression and filler words."""
+    rest = clause.replace(date_text, " ", 1)
+    return all(w.lower() in DATE_FILLERS for w in re.findall(r"[\w’']+", rest))
+
+
+def figure_class(text: str, start: int, end: int) -> str:
+    """Tell what the figure at ``text[start:end]`` counts: a class of ``FIGURE_CLASSES`` or a noun.
+
+    The first class word after the figure in its clause decides ("three servicemen were
+    killed"), else one just before it ("the displacement of tens of thousands"), else the
+    noun that follows it ("around 2,000 peacekeepers" counts ``peacekeepers``).
+
+    Examples
+    --------
+    >>> text = "more than 6,000 deaths and the displacement of tens of thousands of people"
+    >>> [figure_class(text, m.start(), m.end()) for m in _FIGURE.finditer(text)]
+    ['killed', 'displaced']
+    >>> figure_class("around 2,000 peacekeepers helped end the war", 0, 12)
+    'peacekeepers'
+    """
+    after = CLAUSE_BREAK.split(text[end:])[0]
+    after = _FIGURE.split(after)[0]
+    before = CLAUSE_BREAK.split(text[:start])[-1]
+    for window in (after, " ".join(before.split()[-3:])):
+        found = _CLASS_WORDS.search(window)
+        if found:
+            return str(found.lastgroup)
+    noun = re.search(r"[^\W\d_][\w-]*", after)
+    return noun.group(0).lower() if noun else "unknown"
+
+
+def find_counted_figures(text: str) -> tuple[tuple[str, str], ...]:
+    """Figures of a sentence with what they count (see ``figure_class``).
+
+    Examples
+    --------
+    >>> find_counted_figures("three Armenian servicemen were killed")
+    (('three', 'killed'),)
+    >>> find_counted_figures("")
+    ()
+    """
+    return tuple(
+        (m.group(0), figure_class(text, m.start(), m.end())) for m in _FIGURE.finditer(text)
+    )
+
+
+def _pick_date(
+    dates: list[tuple[int, DateRange]], offset: int, text: str | None = None
+) -> DateRange | None:
+    """Pick the date of the trigger at ``offset``; the more precise one on a tie.
+
+    With the sentence ``text``, a date must be in the trigger's own clause, or stand alone in
+    a clause of its own ("In September 2022, Azerbaijan launched...", "a war against Ukraine,
+    another former Soviet republic, in February of last year"): a date inside another clause
+    dates what that clause says ("..., Congress approved a waiver in 2002").
+    """
     if not dates:
         return None
     rank = {p: i for i, p in enumerate(TIME_PRECISIONS)}
+    if text is not None:
+        keep = [(at, at + len(d.text)) for at, d in dates]
+        clauses = clause_spans(text, keep)
+
+        def clause_of(at: int) -> tuple[int, int]:
+            return next((c for c in clauses if c[0] <= at < c[1] or at == c[1]), clauses[-1])
+
+        own = clause_of(offset)
+        same = [d for d in dates if clause_of(d[0]) == own]
+        loose = [d for d in dates if _date_only(text[slice(*clause_of(d[0]))], d[1].text)]
+        dates = same or loose
+        if not dates:
+            return None
     return min(dates, key=lambda d: (abs(d[0] - offset), rank.get(d[1].precision, 9)))[1]
 
 
@@ -464,9 +690,10 @@ def find_reports(
         if not in_body and not include_boilerplate:
             continue
         dates = find_dates(text, article.published)
+        counted = find_counted_figures(text)
         seen: set[tuple[str, str | None]] = set()
         for event_type, trigger, offset in find_events(text):
-            date = _pick_date(dates, offset)
+            date = _pick_date(dates, offset, text)
             key = (event_type, date.iso if date else None)
             if key in seen:
                 continue
@@ -483,10 +710,12 @@ def find_reports(
                     date=date,
                     places=ids,
                     geo_precision=level,
-                    figures=find_figures(text),
+                    figures=tuple(f for f, _ in counted),
                     published=article.published,
                     in_body=in_body,
                     places_from=origin,
+                    figure_classes=tuple(c for _, c in counted),
+                    dated_elsewhere=date is None and bool(dates),
                 )
             )
     return reports
@@ -550,6 +779,12 @@ def _incident_date(reports: Sequence[Report]) -> DateRange | None:
     return exact[0] if exact else DateRange(start, end, dates[0].precision, dates[0].text)
 
 
+def _class_figures(report: Report, name: str) -> tuple[str, ...]:
+    """Return the figures of ``report`` that count ``name``."""
+    classes = report.figure_classes or ("unknown",) * len(report.figures)
+    return tuple(f for f, c in zip(report.figures, classes, strict=False) if c == name)
+
+
 def find_disagreements(
     reports: Sequence[Report], relation: PlaceRelation, date: DateRange | None = None
 ) -> tuple[dict[str, Any], ...]:
@@ -557,26 +792,35 @@ def find_disagreements(
 
     A date disagrees when two reports' intervals (or a report and the curated ``date``) do not
     meet; places disagree when two reports name places that do not overlap; figures disagree
-    when reports give different non-empty figures.
+    when two reports give different figures for the same thing (``figure_class``: deaths are
+    not compared with peacekeepers). Each record lists only the reports that state a value
+    (never an empty one); a curated ``date`` is given as ``curated``.
     """
     found: list[dict[str, Any]] = []
     dated = [r for r in reports if r.date is not None]
     anchors = [date] if date is not None else [r.date for r in dated]
     if any(not r.date.overlaps(a) for r in dated for a in anchors if a is not None):  # type: ignore[union-attr]
-        found.append(_disagreement("date", reports, lambda r: r.date.iso if r.date else None))
+        record = _disagreement("date", dated, lambda r: r.date.iso if r.date else None)
+        if date is not None:
+            record["curated"] = date.iso
+        found.append(record)
     placed = [r for r in reports if r.places]
     if any(not relation.any_overlap(a.places, b.places) for a in placed for b in placed):
-        found.append(_disagreement("places", reports, lambda r: list(r.places)))
-    figures = {r.figures for r in reports if r.figures}
-    if len(figures) > 1:
-        found.append(_disagreement("figures", reports, lambda r: list(r.figures)))
+        found.append(_disagreement("places", placed, lambda r: list(r.places)))
+    classes = dict.fromkeys(c for r in reports for c in r.figure_classes or ("unknown",))
+    for name in classes:
+        stating = [r for r in reports if _class_figures(r, name)]
+        if len({_class_figures(r, name) for r in stating}) > 1:
+            record = _disagreement("figures", stating, lambda r: list(_class_figures(r, name)))  # noqa: B023
+            record["counts"] = name
+            found.append(record)
     return tuple(found)
 
 
 def _disagreement(
     name: str, reports: Sequence[Report], value: Callable[[Report], Any]
 ) -> dict[str, Any]:
-    """One disagreement record: the field and what each report says."""
+    """One disagreement record: the field and what each report stating a value says."""
     return {
         "field": name,
         "reports": [
@@ -659,7 +903,7 @@ def event_type_of(place: Place) -> str:
     'other'
     """
     text = " ".join([place.name, *place.aliases, place.description or ""])
-    found = find_events(text)
+    found = find_events(text, skip_names=False)  # a curated name is a name of the event
     if not found:
         return "other"
     # the first trigger in the name wins; else the first in the description
@@ -702,7 +946,7 @@ def _links(
     if report.event_type != incident.event_type or not report.places:
         return False
     where = report.places
-    if report.date is None and report.published is None:
+    if report.date is None and (report.published is None or report.dated_elsewhere):
         return False  # nothing ties it to a time: only an explicit source can link it
     if report.date is None:
         where = tuple(p for p in where if p not in places or places[p].kind != "country")
@@ -744,14 +988,53 @@ def quote_offset(text: str, quote: str) -> int | None:
     return where[found] if found >= 0 else None
 
 
+def _source_report(
+    incident: Incident,
+    article: Article,
+    offset: int,
+    note: str,
+    sentences: Callable[[Article], Iterable[tuple[int, int]]] | None,
+) -> Report | None:
+    """Make a report from an explicit source's quote when its sentence has no trigger.
+
+    "as Azerbaijan initiated the Second Nagorno-Karabakh War" names the war (no trigger: a
+    name) but the analyst says it reports the incident: the quoted sentence becomes a report
+    of the incident's type, undated and placed at the incident's places.
+    """
+    spans = list((sentences or default_sentences)(article))
+    start, end = next(((s, e) for s, e in spans if s <= offset < e), (offset, offset))
+    if end <= start:
+        return None
+    length = len(_normalised(note.strip())[0].strip('"').strip())
+    return Report(
+        article=article.id,
+        sentence_start=start,
+        sentence_end=end,
+        text=article.text[start:end],
+        event_type=incident.event_type,
+        trigger=article.text[offset : min(end, offset + length)],
+        trigger_start=offset,
+        date=None,
+        places=incident.places,
+        geo_precision=incident.geo_precision,
+        published=article.published,
+        in_body=article.in_body(start, end),
+        places_from="source",
+    )
+
+
 def _pinned(
-    incident: Incident, reports: Sequence[Report], articles: Mapping[str, Article]
+    incident: Incident,
+    reports: Sequence[Report],
+    articles: Mapping[str, Article],
+    sentences: Callable[[Article], Iterable[tuple[int, int]]] | None = None,
 ) -> tuple[list[Report], set[str]]:
     """Find the reports in the sentences explicit ``sources`` quote, and the articles named.
 
     A source's ``note`` that occurs in its article picks the sentence holding it (a report of
-    the incident's type there, else any report there); without a findable note the article
-    is still named, and the automatic rules pick its reports.
+    the incident's type there, else any report there, else a report made from the quoted
+    sentence itself, ``places_from="source"``); without a findable note the article is still
+    named, and the automatic rules pick its reports.
     """
     pinned: list[Report] = []
     named: set[str] = set()
@@ -769,6 +1052,9 @@ def _pinned(
             if r.article == article.id and r.sentence_start <= offset < r.sentence_end
         ]
         same = [r for r in here if r.event_type == incident.event_type]
+        if not here and sentences is not None:
+            made = _source_report(incident, article, offset, str(source.get("note")), sentences)
+            here = [made] if made is not None else []
         pinned.extend(r for r in (same or here) if r not in pinned)
     return pinned, named
 
@@ -779,6 +1065,7 @@ def link_reports(
     relation: PlaceRelation,
     places: Mapping[str, Place] | None = None,
     articles: Mapping[str, Article] | None = None,
+    sentences: Callable[[Article], Iterable[tuple[int, int]]] | None = None,
 ) -> Incident:
     """Attach to a curated incident the reports that describe it.
 
@@ -788,7 +1075,7 @@ def link_reports(
     overlapping places, compatible dates (an undated report needs a place below country
     level and a publication date within ``UNDATED_WINDOW_DAYS`` of the incident).
     """
-    pinned, _ = _pinned(incident, reports, articles or {})
+    pinned, _ = _pinned(incident, reports, articles or {}, sentences)
     automatic = [r for r in reports if _links(incident, r, relation, places or {})]
     linked = pinned + [r for r in automatic if r not in pinned]
     return replace(
@@ -844,15 +1131,63 @@ def extract_incidents(
             )
         )
     curated = [
-        link_reports(curated_incident(p, geometries, places), reports, relation, places, articles)
+        link_reports(
+            curated_incident(p, geometries, places), reports, relation, places, articles, split
+        )
         for p in places.values()
         if p.kind == "incident"
     ]
+    curated = absorb_sentence_mates(curated, reports, relation)
     claimed = {id(r) for incident in curated for r in incident.reports}
     free = [r for r in reports if id(r) not in claimed and r.places]
     groups = merge_reports(free, relation)
     extracted = [build_incident(g, relation, places) for g in groups if _incident_date(g)]
     return tuple(curated) + tuple(_unique_ids(extracted, {i.id for i in curated}))
+
+
+def absorb_sentence_mates(
+    curated: Sequence[Incident], reports: Sequence[Report], relation: PlaceRelation
+) -> list[Incident]:
+    """Give each curated incident the other reports of the sentences it is linked to.
+
+    A sentence that reports a curated incident describes that one event, whatever other
+    triggers it holds: "three servicemen were killed after Azerbaijan launched 'retaliatory
+    measures' in response to an alleged drone attack" is the killing, not a second attack,
+    and "a war erupted, resulting in more than 6,000 deaths and the displacement of tens of
+    thousands" is the war. A report joins when its date is compatible with the incident's
+    (an undated one always joins); a report of another date (the "clashes in 2022" beside
+    "the offensive in September 2023") stays free. Each report joins at most one incident,
+    the first in ``curated`` of its own event type, else the first.
+    """
+    claimed = {id(r) for incident in curated for r in incident.reports}
+    sentences: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for n, incident in enumerate(curated):
+        for r in incident.reports:
+            sentences[(r.article, r.sentence_start)].append(n)
+    extra: dict[int, list[Report]] = defaultdict(list)
+    for report in reports:
+        owners = sentences.get((report.article, report.sentence_start), [])
+        if id(report) in claimed or not owners:
+            continue
+        fitting = [
+            n
+            for n in owners
+            if report.date is None
+            or curated[n].date is None
+            or _dates_compatible(report.date, curated[n].date, report.published)
+        ]
+        if fitting:
+            same = [n for n in fitting if curated[n].event_type == report.event_type]
+            extra[(same or fitting)[0]].append(report)
+    out = list(curated)
+    for n, joined in extra.items():
+        linked = [*out[n].reports, *joined]
+        out[n] = replace(
+            out[n],
+            reports=tuple(linked),
+            disagreements=find_disagreements(linked, relation, out[n].date),
+        )
+    return out
 
 
 def _unique_ids(incidents: Iterable[Incident], taken: set[str]) -> list[Incident]:

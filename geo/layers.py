@@ -41,6 +41,9 @@ BORDER_WORD = re.compile(
 #: Both neighbours must be named within this many characters of the border word.
 BORDER_WINDOW = 80
 
+#: How ``build_layers`` treats unmentioned context countries.
+CONTEXT_MODES = ("always", "selection", "never")
+
 #: Kinds the filters accept.
 KINDS = tuple(KIND_LAYERS)
 
@@ -161,10 +164,49 @@ class Filters:
             and self.keeps_article(article, mention.article)
         )
 
+    def check_articles(self, known: Iterable[str]) -> Filters:
+        """Return ``self`` when every article id it names is in ``known``; else ``FilterError``.
+
+        Examples
+        --------
+        >>> Filters.from_options(articles=["a"]).check_articles(["a", "b"]).articles
+        frozenset({'a'})
+        >>> Filters.from_options(articles=["zz"]).check_articles(["a", "b"])
+        Traceback (most recent call last):
+        ...
+        geo.layers.FilterError: unknown article 'zz' — expected one of a, b (2 articles)
+        """
+        if self.articles is None:
+            return self
+        ids = sorted(known)
+        for article_id in sorted(self.articles):
+            if article_id in ids:
+                continue
+            shown = ", ".join(ids[:MAX_LISTED]) + (", ..." if len(ids) > MAX_LISTED else "")
+            close = _close(article_id, ids)
+            raise FilterError(
+                f"unknown article '{article_id}' — expected one of {shown or 'no articles'} "
+                f"({len(ids)} article{'s' if len(ids) != 1 else ''})"
+                + (f"; did you mean '{close}'?" if close else "")
+            )
+        return self
+
     @property
     def restricts_articles(self) -> bool:
         """Whether the filters narrow the set of articles (by id or by date)."""
         return self.articles is not None or self.date_from is not None or self.date_to is not None
+
+
+#: At most this many valid values are listed in an error message.
+MAX_LISTED = 5
+
+
+def _close(word: str, choices: Sequence[str]) -> str | None:
+    """Return the choice closest to ``word`` (difflib), or ``None`` when none is close."""
+    import difflib
+
+    found = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 def _checked(values: Iterable[str], allowed: Sequence[str], what: str) -> frozenset[str]:
@@ -237,17 +279,43 @@ def _provenance(
     groups = []
     for article_id, items in quotes.items():
         article = articles.get(article_id)
-        published = article.published if article else None
         groups.append(
             {
                 "article": article_id,
                 "title": article.title if article else None,
                 "outlet": article.outlet if article else None,
-                "published": published.isoformat() if published else None,
+                "published": published_iso(article),
                 "mentions": sorted(items, key=lambda q: (q["start"], q["end"])),
             }
         )
     return sorted(groups, key=lambda g: (g["published"] or "9999", g["article"]))
+
+
+def published_iso(article: Article | None) -> str | None:
+    """Publication date as ISO 8601 at the precision known (``2023-10`` when only the month is).
+
+    ``Article.published`` of a month-precision article is the 1st of the month; writing it as
+    a day would invent a precision the source does not have, so the reduced ISO form is used
+    (``YYYY-MM``, or ``YYYY`` for a year). These strings still sort chronologically.
+
+    Examples
+    --------
+    >>> a = Article("a", "a.txt", "", published=dt.date(2023, 10, 1), published_precision="month")
+    >>> published_iso(a)
+    '2023-10'
+    >>> published_iso(Article("b", "b.txt", "", published=dt.date(2023, 10, 12)))
+    '2023-10-12'
+    >>> published_iso(None) is None
+    True
+    """
+    if article is None or article.published is None:
+        return None
+    day = article.published
+    if article.published_precision == "year":
+        return f"{day.year:04d}"
+    if article.published_precision == "month":
+        return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()
 
 
 @dataclass(frozen=True)
@@ -543,13 +611,21 @@ def build_layers(
     articles: Mapping[str, Article],
     incidents: Sequence[Incident] = (),
     filters: Filters | None = None,
+    context: str = "always",
 ) -> dict[str, gpd.GeoDataFrame]:
     """Join places, geometries, mentions and incidents into the map's layers.
 
     A place becomes a feature when at least one mention passes the filters. Countries of the
-    region are context: every gazetteer country whose geometry meets ``settings.REGION_BBOX``
-    is present (``mention_count`` 0 when no article names it under the filters) unless the
-    kind filter leaves countries out; other countries appear only when mentioned. Places of kind
+    region are context: a gazetteer country whose geometry meets ``settings.REGION_BBOX`` may
+    be present with ``mention_count`` 0 when no article names it under the filters (unless the
+    kind filter leaves countries out); other countries appear only when mentioned. Whether the
+    unmentioned context countries are included is ``context``:
+
+    - ``"always"`` (default, the map): they are the map's backdrop, even for an empty selection;
+    - ``"selection"`` (exports): they accompany a selection only when at least one other
+      feature (a mentioned country, any other place, an incident) passes the filters, so an
+      empty selection (``--since 2030-01-01``) is empty;
+    - ``"never"``: only mentioned places. Places of kind
     ``incident`` are drawn from ``incidents``; mentions of them join that feature's
     provenance. Names only the fallback resolved become points in the layer of their kind.
 
@@ -564,6 +640,8 @@ def build_layers(
         Curated and extracted incidents (``geo.incidents.extract_incidents``).
     filters
         What to keep (default: ``Filters()``).
+    context
+        ``"always"``, ``"selection"`` or ``"never"``: see above.
 
     Returns
     -------
@@ -612,4 +690,49 @@ def build_layers(
     grouped: dict[str, list[dict[str, Any]]] = {name: [] for name in LAYER_NAMES}
     for feature in features:
         grouped[feature["layer"]].append(feature)
-    return {name: _frame(name, grouped[name]) for name in LAYER_NAMES}
+    return apply_context({name: _frame(name, grouped[name]) for name in LAYER_NAMES}, context)
+
+
+def _is_context(frame: gpd.GeoDataFrame) -> Any:
+    """Boolean mask of the unmentioned context countries of a ``countries`` layer."""
+    return frame["mention_count"].fillna(0).astype(int) == 0
+
+
+def has_selection(layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
+    """Whether any feature other than an unmentioned context country passes the filters.
+
+    Examples
+    --------
+    >>> has_selection(build_layers({}, {}, [], {}))
+    False
+    """
+    for name, frame in layers.items():
+        if not len(frame):
+            continue
+        if name != "countries" or not bool(_is_context(frame).all()):
+            return True
+    return False
+
+
+def apply_context(
+    layers: Mapping[str, gpd.GeoDataFrame], context: str = "always"
+) -> dict[str, gpd.GeoDataFrame]:
+    """Keep or drop the unmentioned context countries (see ``build_layers``' ``context``).
+
+    Examples
+    --------
+    >>> apply_context({}, "sometimes")
+    Traceback (most recent call last):
+    ...
+    geo.layers.FilterError: context 'sometimes' — expected one of always, selection, never
+    """
+    if context not in CONTEXT_MODES:
+        raise FilterError(f"context '{context}' — expected one of {', '.join(CONTEXT_MODES)}")
+    out = dict(layers)
+    countries = out.get("countries")
+    if countries is None or not len(countries) or context == "always":
+        return out
+    if context == "never" or not has_selection(out):
+        kept = countries[~_is_context(countries)]
+        out["countries"] = kept if len(kept) else empty_layer("countries")
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -243,3 +244,126 @@ def test_to_feature_collection_reprojects_and_keeps_ids():
     lon, lat = feature["geometry"]["coordinates"]
     assert 44 < lon < 46 and 39 < lat < 40.5
     assert feature["id"] == "p" and feature["properties"]["n"] is None
+
+
+# --- targets that are not regular files, symlinks, the summary line -------------------------------
+
+
+def test_devices_and_pipes_are_refused_and_left_alone(layers, tmp_path):
+    import os
+
+    with pytest.raises(ExportError, match=r"cannot write /dev/full: it is a character device"):
+        write_layers(layers, "/dev/full")
+    assert os.path.exists("/dev/full") and not os.path.isfile("/dev/full")
+    pipe = tmp_path / "pipe.geojson"
+    os.mkfifo(pipe)
+    with pytest.raises(ExportError, match=r"pipe\.geojson: it is a named pipe — expected a"):
+        write_layers(layers, pipe)
+    assert not pipe.is_file() and sorted(p.name for p in tmp_path.iterdir()) == ["pipe.geojson"]
+    link = tmp_path / "to-device.geojson"
+    link.symlink_to("/dev/null")
+    with pytest.raises(ExportError, match=r"to-device\.geojson \(a link to /dev/null\): it is a"):
+        write_layers(layers, link)
+    assert link.is_symlink()
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_symlink_is_followed_and_stays_a_link(layers, tmp_path, existing):
+    real = tmp_path / "real.geojson"
+    if existing:
+        real.write_text("old")
+    link = tmp_path / "link.geojson"
+    link.symlink_to(real)
+    written = write_layers(layers, link)
+    assert [p.resolve() for p in written] == [real.resolve()]  # the file actually written
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert json.loads(real.read_text())["type"] == "FeatureCollection"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.geojson", "real.geojson"]
+
+
+def test_report_gets_one_line_per_written_file(layers, tmp_path):
+    lines: list[str] = []
+    write_layers(layers, tmp_path / "all.geojson", report=lines.append)
+    total = sum(len(frame) for frame in layers.values())
+    assert len(lines) == 1
+    assert re.fullmatch(
+        rf"wrote {total} features in {len(layers)} layers to .*all\.geojson \(\d+(\.\d)? [kM]?B\)",
+        lines[0],
+    )
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    lines.clear()
+    write_layers(layers, folder, fmt="csv", report=lines.append)
+    assert len(lines) == len(layers)
+    assert all(" in 1 layer to " in line for line in lines)
+
+
+def test_month_precision_publication_is_exported_as_a_month(tmp_path):
+    from dataclasses import replace
+
+    from tests.fakes import ARTICLES as FAKE_ARTICLES
+
+    articles = {**FAKE_ARTICLES}
+    articles["a"] = replace(
+        articles["a"], published=dt.date(2023, 10, 1), published_precision="month"
+    )
+    built = build_layers(PLACES, GEOMETRIES, MENTIONS, articles, INCIDENTS, Filters())
+    path = tmp_path / "x.geojson"
+    write_layers(built, path)
+    features = {f["id"]: f["properties"] for f in json.loads(path.read_text())["features"]}
+    goris = features["goris"]  # named in a (month) and b (day)
+    assert [g["published"] for g in goris["provenance"]] == ["2021-05-14", "2023-10"]
+    assert (goris["first_published"], goris["last_published"]) == ("2021-05-14", "2023-10")
+    assert features["sevan"]["first_published"] == "2023-10"
+
+
+# --- command line: empty selections, unknown articles, the summary line ---------------------
+
+
+@pytest.fixture(scope="module")
+def seed_exports(tmp_path_factory):
+    """Run the real CLI on the seeds for a few filter sets (loads the corpus each time)."""
+    folder = tmp_path_factory.mktemp("seed-exports")
+    runs = {}
+    for name, argv in {
+        "future": ["--since", "2030-01-01"],
+        "all": [],
+    }.items():
+        path = folder / f"{name}.geojson"
+        status = cli.main(["export", *argv, "-o", str(path)])
+        runs[name] = (status, json.loads(path.read_text()))
+    return runs
+
+
+@pytest.mark.slow
+def test_cli_empty_selection_is_empty(seed_exports):
+    status, collection = seed_exports["future"]
+    assert status == 0
+    assert collection == {"type": "FeatureCollection", "features": []}
+
+
+@pytest.mark.slow
+def test_cli_selection_keeps_context_countries(seed_exports):
+    status, collection = seed_exports["all"]
+    layers_seen = {f["properties"]["layer"] for f in collection["features"]}
+    assert status == 0 and {"countries", "incidents", "settlements"} <= layers_seen
+    counts = [f["properties"]["mention_count"] for f in collection["features"]]
+    assert 0 in counts  # context countries accompany a non-empty selection
+
+
+@pytest.mark.slow
+def test_cli_unknown_article_is_refused(tmp_path, capsys):
+    target = tmp_path / "x.geojson"
+    assert cli.main(["export", "--article", "nonexistent", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown article 'nonexistent' — expected one of 000_" in err
+    assert not target.exists()
+
+
+@pytest.mark.slow
+def test_cli_prints_one_line_per_file(tmp_path, capsys):
+    target = tmp_path / "x.gpkg"
+    assert cli.main(["export", "--format", "gpkg", "-o", str(target)]) == 0
+    out = capsys.readouterr()
+    assert re.fullmatch(r"wrote \d+ features in 6 layers to .*x\.gpkg \(.+B\)\n", out.err)
+    assert out.out == ""

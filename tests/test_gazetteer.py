@@ -467,9 +467,53 @@ def test_places_with_broken_references_and_their_dependents_are_left_out() -> No
     assert len(problems) == 1
 
 
-def test_references_to_entries_that_failed_are_not_reported_twice() -> None:
-    usable, problems = check_gazetteer([place("b", geometry={"union": ["a"]})], failed_ids={"a"})
-    assert (usable, problems) == ([], [])
+@pytest.mark.parametrize(
+    ("failed_ids", "expected"),
+    [
+        ({"a"}, "union of place 'b' refers to 'a', which has errors itself — expected"),
+        (
+            {"a": "x.yaml:9"},
+            "union of place 'b' refers to 'a', which has errors itself (see x.yaml:9) — ",
+        ),
+    ],
+)
+def test_references_to_entries_that_failed_point_at_them(failed_ids, expected) -> None:
+    usable, problems = check_gazetteer(
+        [place("b", geometry={"union": ["a"]})], failed_ids=failed_ids
+    )
+    assert usable == []
+    assert [str(p).split("f.yaml:1: ")[1][: len(expected)] for p in problems] == [expected]
+    assert "did you mean" not in str(problems[0])
+
+
+A = "- {id: a, name: A, kind: region, geometry: {point: [45.0, 40.0]}}\n"
+B = "- {id: b, name: B, kind: region, geometry: {union: [a]}}\n"
+KNOCK_ON = [
+    # (first file's text, the problem the reference in the second file gets)
+    (A, None),
+    (A.replace("region", "regoin"), "refers to 'a', which has errors itself (see a.yaml:1)"),
+    (A.replace("id: a", "id: A"), "refers to 'a', which has errors itself (see a.yaml:1)"),
+    (
+        "- id: a\n  name: A: broken\n",
+        "refers to 'a', which has errors itself (see a.yaml:1, in a file that cannot be read)",
+    ),
+    ("- {id: c, name: C, kind: region}\n", "refers to unknown id 'a'"),
+]
+
+
+@pytest.mark.parametrize(("first", "expected"), KNOCK_ON)
+def test_broken_entries_do_not_cause_misleading_unknown_ids(
+    tmp_path: Path, first: str, expected: str | None
+) -> None:
+    (tmp_path / "a.yaml").write_text(first)
+    (tmp_path / "b.yaml").write_text(B)
+    gazetteer, problems = collect_gazetteer(tmp_path)
+    about_b = [str(p).replace(f"{tmp_path}/", "") for p in problems if p.path.endswith("b.yaml")]
+    if expected is None:
+        assert about_b == [] and "b" in gazetteer
+        return
+    assert len(about_b) == 1 and expected in about_b[0], about_b
+    assert "b" not in gazetteer
 
 
 @pytest.mark.parametrize(
@@ -679,3 +723,47 @@ def test_validate_reports_schema_and_geometry_problems_in_one_run(
         "settlement, corridor, border, incident, water, landmark; did you mean 'country'?",
         "2 problem(s) found.",
     ]
+
+
+# --------------------------------------------------------------------------- folded scalars, paths
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            ">-\n    advanced up to about\n    3.5 km into Armenia\n",
+            "advanced up to about 3.5 km into Armenia",
+        ),
+        (">\n    one\n    two\n\n    three\n", "one two\nthree"),  # text is stripped
+        ("|-\n    kept\n    lines\n", "kept\nlines"),
+        ("'quoted'\n", "quoted"),
+        (">-\n    single line\n", "single line"),
+    ],
+)
+def test_folded_scalars_are_folded_without_control_characters(block: str, expected: str) -> None:
+    (goris,), problems = parse(
+        "- id: goris\n  name: Goris\n  kind: settlement\n  description: " + block
+    )
+    assert problems == []
+    assert goris.description == expected
+    assert not re.search(r"[\x00-\x08\x0b-\x1f]", goris.description)
+
+
+def test_bundled_gazetteer_texts_have_no_control_characters() -> None:
+    gazetteer = load_gazetteer()
+    for p in gazetteer:
+        for text in (p.name, p.description or "", p.notes or "", *p.aliases):
+            assert not re.search(r"[\x00-\x08\x0b-\x1f]", text), (p.id, text)
+
+
+def test_a_single_path_is_a_file_or_folder_not_characters(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("- {id: a, name: A, kind: region}\n")
+    (tmp_path / "b.yml").write_text("- {id: b, name: B, kind: region}\n")
+    assert sorted(load_gazetteer(tmp_path).places) == ["a", "b"]
+    assert sorted(load_gazetteer(str(tmp_path)).places) == ["a", "b"]
+    assert list(load_gazetteer(str(tmp_path / "a.yaml")).places) == ["a"]
+    assert list(load_gazetteer([tmp_path / "a.yaml"]).places) == ["a"]
+    assert gazetteer_fingerprint(str(tmp_path)) == gazetteer_fingerprint([tmp_path])
+    with pytest.raises(GazetteerError, match="file not found"):
+        load_gazetteer(str(tmp_path / "missing.yaml"))

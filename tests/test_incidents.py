@@ -9,10 +9,13 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from geo.incidents import (
+    curated_incident,
     extract_incidents,
+    find_counted_figures,
     find_dates,
     find_events,
     find_figures,
+    find_reports,
     normalise_date,
 )
 from geo.models import Article, Mention, Place
@@ -505,3 +508,185 @@ def test_seven_seed_incidents(seed_corpus, event_type, date, area, quote):
     assert any(fits(i) for i in incidents), [
         (i.id, i.event_type, i.date.iso if i.date else None, i.places) for i in incidents
     ]
+
+
+# --- names, clauses, recognitions, figure classes, week dates, sentence mates ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # proper names do not trigger events
+        ("During the First Nagorno-Karabakh War, aid to Azerbaijan was banned.", []),
+        ("Congress recognized the killings during World War I.", []),
+        ("Killings continued in Syunik.", ["killing"]),  # opens the sentence: not a name
+        ("AZERBAIJAN ATTACKS ARMENIA", ["attack"]),  # capitals say nothing in a headline
+        ("Azerbaijan Launches Offensive Against Armenia", ["attack"]),
+        # metaphors, recognitions, things that did not happen
+        ("Baku joined the global war on terrorism.", []),
+        ("The war against Ukraine began.", ["attack"]),
+        ("The U.S. recognized the mass killings as a genocide.", []),
+        ("Trade could serve to avoid a future war in the region.", []),
+        ("", []),
+    ],
+)
+def test_find_events_skips_names_metaphors_and_recognitions(text, expected):
+    assert sorted({t for t, _, _ in find_events(text)}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Section 907 of the 1992 Freedom Support Act", []),
+        ("the Freedom Support Act of 1992", []),
+        ("the 2020 war", ["2020"]),  # a year before an event noun dates it
+        ("In 2020 Azerbaijan attacked.", ["2020"]),
+    ],
+)
+def test_years_of_names_are_not_event_dates(text, expected):
+    assert [d.iso for _, d in find_dates(text, OCT_12)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        # a date in the trigger's own clause, or alone in a clause of its own
+        ("In 2020, a war erupted in Syunik.", "2020"),
+        (
+            "Russia launched a war in Syunik, a region of Armenia, in February of last year.",
+            "2022-02",
+        ),
+        (
+            "More recently, on Sept. 1 of this year, three servicemen were killed in Syunik.",
+            "2023-09-01",
+        ),
+        # a date inside another clause dates that clause, not the event
+        ("Following the attacks in Syunik, Congress approved a waiver in 2002.", None),
+        ("After a truce on September 19, refugees fled Syunik.", None),
+    ],
+)
+def test_dates_attach_to_the_event_of_their_clause(text, date):
+    articles = {"a": make_article("a", text)}
+    (report, *_) = find_reports(
+        articles["a"],
+        find_mentions(articles["a"]),
+        PLACES,
+        GEOMETRIES,
+        sentences=split_sentences(articles["a"]),
+    )
+    assert (report.date.iso if report.date else None) == date
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("three Armenian servicemen were killed", [("three", "killed")]),
+        (
+            "more than 6,000 deaths and the displacement of tens of thousands of people",
+            [("more than 6,000", "killed"), ("tens of thousands", "displaced")],
+        ),
+        ("around 2,000 peacekeepers helped end the war", [("around 2,000", "peacekeepers")]),
+        (
+            "more than 100,000 ethnic Armenians living there to flee",
+            [("more than 100,000", "displaced")],
+        ),
+        ("five people were wounded", [("five", "wounded")]),
+        ("", []),
+    ],
+)
+def test_figures_know_what_they_count(text, expected):
+    assert list(find_counted_figures(text)) == expected
+
+
+def test_only_figures_of_the_same_thing_disagree():
+    found = incidents_of(
+        {
+            "a": ("In 2020, a war in Syunik resulted in more than 6,000 deaths.", OCT_12),
+            "b": ("In 2020, around 2,000 peacekeepers ended the war in Syunik.", OCT_12),
+            "c": ("In 2020, a war in Syunik resulted in 5,000 deaths.", OCT_12),
+        }
+    )
+    (war,) = [i for i in found if i.event_type == "attack"]
+    (disagreement,) = war.disagreements
+    assert disagreement["field"] == "figures" and disagreement["counts"] == "killed"
+    values = sorted(tuple(r["value"]) for r in disagreement["reports"])
+    assert values == [("5,000",), ("more than 6,000",)]  # the peacekeepers are not compared
+    assert all(r["value"] for d in war.disagreements for r in d["reports"])
+
+
+def test_disagreements_never_list_empty_values():
+    found = incidents_of(
+        {
+            "a": ("Shelling hit Jermuk on September 13.", OCT_12),
+            "b": ("Shelling hit Jermuk on September 14, killing three soldiers.", OCT_12),
+        }
+    )
+    (incident,) = found
+    assert [d["field"] for d in incident.disagreements] == ["date"]
+
+
+@pytest.mark.parametrize(
+    ("day", "precision", "start", "end", "iso"),
+    [
+        (dt.date(2023, 9, 24), "week", dt.date(2023, 9, 24), dt.date(2023, 9, 30), "2023-09-24"),
+        (dt.date(2023, 9, 18), "week", dt.date(2023, 9, 18), dt.date(2023, 9, 24), "2023-09-18"),
+        (dt.date(2023, 9, 24), "day", dt.date(2023, 9, 24), dt.date(2023, 9, 24), "2023-09-24"),
+        (dt.date(2023, 9, 24), "month", dt.date(2023, 9, 1), dt.date(2023, 9, 30), "2023-09"),
+        (dt.date(2023, 9, 24), "year", dt.date(2023, 1, 1), dt.date(2023, 12, 31), "2023"),
+    ],
+)
+def test_curated_dates_keep_their_day_and_range(day, precision, start, end, iso):
+    place = Place(
+        "x",
+        "Flight of refugees",
+        "incident",
+        date=day,
+        date_precision=precision,
+        places=("nagorno_karabakh",),
+    )
+    incident = curated_incident(place, GEOMETRIES, PLACES)
+    assert (incident.date.start, incident.date.end, incident.date.iso) == (start, end, iso)
+    assert incident.date.start <= day <= incident.date.end
+
+
+def test_week_named_in_text_is_the_calendar_week():
+    week = normalise_date("last week", OCT_12)  # Thursday 12 October 2023
+    assert (week.start, week.end) == (dt.date(2023, 10, 2), dt.date(2023, 10, 8))
+
+
+def test_reports_in_a_curated_sentence_join_that_incident():
+    killed = Place(
+        "servicemen_killed",
+        "Servicemen killed",
+        "incident",
+        date=dt.date(2023, 9, 1),
+        date_precision="day",
+        places=("syunik",),
+    )
+    text = (
+        "On Sept. 1 of this year, three servicemen were killed in Syunik after an alleged "
+        "drone attack. In 2022, clashes in Syunik were frequent, and on Sept. 1 of this year "
+        "an attack hit Jermuk."
+    )
+    found = incidents_of({"a": (text, OCT_12)}, places={**PLACES, killed.id: killed})
+    curated = next(i for i in found if i.curated)
+    assert sorted(r.event_type for r in curated.reports) == ["attack", "killing"]
+    others = {(i.event_type, i.date.iso) for i in found if not i.curated}
+    assert ("attack", "2023-09-01") in others  # another sentence: still its own incident
+    assert all(r.sentence_start > 0 for i in found if not i.curated for r in i.reports)
+
+
+def test_explicit_source_without_trigger_still_links_its_sentence():
+    war = Place(
+        "second_war",
+        "Second War",
+        "incident",
+        date=dt.date(2020, 9, 27),
+        places=("nagorno_karabakh",),
+        sources=({"article": "a", "note": "as Azerbaijan started the Second Karabakh War"},),
+    )
+    text = "Waivers should have ended in 2020 as Azerbaijan started the Second Karabakh War."
+    (incident,) = incidents_of({"a": (text, OCT_12)}, places={**PLACES, war.id: war})
+    (report,) = incident.reports
+    assert report.places_from == "source" and report.text == text
+    assert report.trigger == "as Azerbaijan started the Second Karabakh War"

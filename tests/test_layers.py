@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -13,8 +14,10 @@ from geo.layers import (
     LAYER_NAMES,
     FilterError,
     Filters,
+    apply_context,
     border_quotes,
     build_layers,
+    has_selection,
     layer_for_kind,
 )
 from geo.models import Article, Mention, Place
@@ -414,3 +417,79 @@ def test_border_layer_gets_the_quoting_sentences():
     border = result["borders"].set_index("id").loc["arm_irn"]
     assert border["mention_count"] == 1
     assert border["provenance"][0]["mentions"][0]["surface"] == "border"
+
+
+# --- context countries, unknown articles, publication precision -----------------------------------
+
+EMPTY = Filters.from_options(since="2030-01-01")
+
+
+@pytest.mark.parametrize(
+    ("filters", "context", "countries"),
+    [
+        (Filters(), "always", ["armenia", "iran"]),
+        (Filters(), "selection", ["armenia", "iran"]),  # something selected: context stays
+        (Filters(), "never", []),
+        (EMPTY, "always", ["armenia", "iran"]),  # the map keeps its backdrop
+        (EMPTY, "selection", []),  # an empty selection is empty
+        (EMPTY, "never", []),
+        (Filters.from_options(articles=["zz"]), "selection", []),
+    ],
+)
+def test_context_countries(filters, context, countries):
+    built = build_layers(PLACES, GEOMETRIES, MENTIONS, ARTICLES, INCIDENTS, filters, context)
+    assert sorted(built["countries"]["id"]) == countries
+    if filters is EMPTY and context != "always":
+        assert sum(len(frame) for frame in built.values()) == 0
+
+
+def test_mentioned_country_is_a_selection():
+    mentions = [replace(MENTIONS[6], role="locative")]  # only "Iran", as a place
+    built = layers(Filters(), mentions=mentions, incidents=())
+    assert has_selection(built)
+    kept = apply_context(built, "selection")["countries"].set_index("id")["mention_count"]
+    assert kept.to_dict() == {"armenia": 0, "iran": 1}
+    assert list(apply_context(built, "never")["countries"]["id"]) == ["iran"]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        (["a"], None),
+        (["a", "b"], None),
+        ([], None),
+        (["zz"], r"unknown article 'zz' — expected one of a, b \(2 articles\)$"),
+        (["a", "c"], r"unknown article 'c' — expected one of a, b"),
+    ],
+)
+def test_check_articles(wanted, message):
+    filters = Filters.from_options(articles=wanted)
+    if message is None:
+        assert filters.check_articles(ARTICLES) is filters
+    else:
+        with pytest.raises(FilterError, match=message):
+            filters.check_articles(ARTICLES)
+
+
+def test_check_articles_lists_a_few_and_suggests():
+    known = [f"article_{i:03d}" for i in range(40)]
+    with pytest.raises(FilterError) as info:
+        Filters.from_options(articles=["article_0077"]).check_articles(known)
+    text = str(info.value)
+    assert text.count("article_0") == 7 and ", ..." in text and "(40 articles)" in text
+    assert "did you mean 'article_007'?" in text
+
+
+@pytest.mark.parametrize(
+    ("precision", "expected"),
+    [("day", "2023-10-01"), (None, "2023-10-01"), ("month", "2023-10"), ("year", "2023")],
+)
+def test_provenance_publication_keeps_its_precision(precision, expected):
+    articles = dict(ARTICLES)
+    articles["a"] = replace(
+        articles["a"], published=dt.date(2023, 10, 1), published_precision=precision
+    )
+    built = build_layers(PLACES, GEOMETRIES, MENTIONS, articles, INCIDENTS, Filters())
+    sevan = built["regions"].set_index("id").loc["sevan"]
+    assert sevan["provenance"][0]["published"] == expected
+    assert sevan["first_published"] == sevan["last_published"] == expected
