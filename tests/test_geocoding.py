@@ -222,3 +222,57 @@ def test_requests_go_through_geopy_rate_limiter() -> None:
     assert isinstance(limiter, RateLimiter)
     assert limiter.min_delay_seconds == 1.5
     assert _rate_limited_geocoder("127.0.0.1:9", "http", "refmap/0.1", 1.5, 2, 5.0) is limiter
+
+
+ANSWERS["Xyzzyville"] = [{**GORIS, "name": "Xyzzyville", "lat": "39.6", "lon": "46.1"}]
+
+
+def _suggest(tmp_path: Path, capsys: pytest.CaptureFixture[str], *options: str) -> str:
+    from geo import cli
+
+    article = tmp_path / "brief.txt"
+    article.write_text(
+        "Shelling reported\n\nShelling was reported in Xyzzyville on Tuesday, officials said.\n",
+        encoding="utf-8",
+    )
+    status = cli.main(["suggest", str(article), *options])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    return out
+
+
+@pytest.mark.slow
+def test_suggest_geocodes_online_only_when_asked(
+    nominatim: FakeNominatim, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    from geo.fallback import default_index_path
+
+    # a fresh cache folder for the geocoding answers, sharing the offline index (built once)
+    index = default_index_path()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    if index.exists():
+        (cache / index.name).symlink_to(index)
+    monkeypatch.setenv("REFMAP_CACHE_DIR", str(cache))
+    offline = _suggest(tmp_path, capsys)
+    assert "name: Xyzzyville" in offline
+    assert "46.1" not in offline
+    assert nominatim.requests == []
+
+    online = _suggest(
+        tmp_path, capsys, "--geocode-online", "--nominatim", f"http://{nominatim.domain}"
+    )
+    assert [r["q"] for r in nominatim.requests] == [["Xyzzyville"]]
+    assert "point: [46.1, 39.6]" in online
+    assert "Nominatim result" in online
+
+
+def test_suggest_refuses_a_nominatim_address_that_is_not_a_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geo import cli
+
+    article = tmp_path / "brief.txt"
+    article.write_text("Headline\n\nShelling was reported in Xyzzyville today.\n", encoding="utf-8")
+    assert cli.main(["suggest", str(article), "--geocode-online", "--nominatim", "localhost"]) == 1
+    assert "expected a server URL" in capsys.readouterr().err

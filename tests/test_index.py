@@ -1,0 +1,288 @@
+"""Tests of geo.index: content keys, incremental updates, invalidation, crash safety, reading."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo import index
+from geo.articles import load_articles
+from geo.matching import _fold_text_exact, build_matcher, find_mentions, fold_text
+from geo.models import Place
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PLACES = [
+    Place("armenia", "Armenia", "country", country="ARM"),
+    Place("azerbaijan", "Azerbaijan", "country", country="AZE"),
+    Place("baku", "Baku", "settlement", country="AZE"),
+    Place("kapan", "Kapan", "settlement", country="ARM"),
+    Place("goris", "Goris", "settlement", country="ARM"),
+]
+POINTS = {"armenia": (44.9, 40.2), "azerbaijan": (47.5, 40.3), "baku": (49.87, 40.41)}
+
+TEXTS = {
+    "a": "Talks in Baku\n\nLeaders of Armenia and Azerbaijan met in Baku on Monday.\n",
+    "b": "Shelling near Kapan\n\nShells fell near Kapan. Baku said it was not involved.\n",
+    "c": "Weather\n\nIt rained all day. Nobody went out.\n",
+    "d": "Road to Goris\n\nThe road from Kapan to Goris reopened on Friday morning.\n",
+}
+
+
+def write_corpus(folder: Path, texts: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def update(folder: Path, db: Path, places=PLACES, **options) -> index.IndexReport:
+    matcher = build_matcher(places, POINTS)
+    engine = options.pop("engine", None) or index.local_engine(1)
+    return index.update_index([folder], matcher, path=db, engine=engine, progress=False, **options)
+
+
+def expected_mentions(folder: Path, places=PLACES) -> list:
+    """What find_mentions gives for every article of the folder (boilerplate included)."""
+    matcher = build_matcher(places, POINTS)
+    articles, problems = load_articles([folder])
+    assert problems == []
+    return [m for a in sorted(articles, key=lambda a: a.id) for m in find_mentions(a, matcher)]
+
+
+# --- keys and fingerprints ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        ((b"text", ".txt", None), (b"text", ".txt", {}), True),
+        ((b"text", ".txt", None), (b"text", ".TXT", None), True),
+        ((b"text", ".txt", None), (b"text!", ".txt", None), False),
+        ((b"text", ".txt", None), (b"text", ".md", None), False),
+        ((b"text", ".txt", {"title": "A"}), (b"text", ".txt", {"title": "B"}), False),
+        ((b"", ".txt", None), (b"", ".txt", None), True),
+    ],
+)
+def test_content_key(left, right, same):
+    assert (index.content_key(*left) == index.content_key(*right)) is same
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({}, {}, set()),
+        ({"a": ("1", ["x"])}, {"a": ("1", ["x"])}, set()),
+        ({"a": ("1", ["x"])}, {"a": ("2", ["x", "y"])}, {"x", "y"}),
+        ({"a": ("1", ["x"])}, {}, {"x"}),
+        ({}, {"b": ("1", ["z"])}, {"z"}),
+    ],
+)
+def test_changed_aliases(old, new, expected):
+    assert index.changed_aliases(old, new) == expected
+
+
+def test_place_fingerprints_change_with_what_matching_reads():
+    base = index.place_fingerprints(build_matcher(PLACES, POINTS))
+    moved = index.place_fingerprints(build_matcher(PLACES, {**POINTS, "baku": (49.0, 40.0)}))
+    assert base["baku"][0] != moved["baku"][0]
+    assert base["kapan"] == moved["kapan"]
+
+
+# --- incremental updates --------------------------------------------------------------------
+
+
+def test_first_run_stores_what_find_mentions_finds(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    report = update(folder, tmp_path / "i.sqlite")
+    assert (report.articles, report.computed, report.reused, report.problems) == (4, 4, 0, ())
+    stored = list(index.read_mentions(tmp_path / "i.sqlite", include_boilerplate=True))
+    assert stored == expected_mentions(folder)
+    assert report.mentions == len(stored) > 0
+
+
+def test_rerun_add_edit_rename_delete_recompute_only_what_changed(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    assert update(folder, db).computed == 0
+    (folder / "e.txt").write_text("New\n\nRefugees reached Goris.\n", encoding="utf-8")
+    assert (update(folder, db).computed, update(folder, db).computed) == (1, 0)
+    (folder / "a.txt").write_text(TEXTS["a"] + "Kapan too.\n", encoding="utf-8")
+    assert update(folder, db).computed == 1
+    (folder / "b.txt").rename(folder / "b2.txt")
+    renamed = update(folder, db)
+    assert (renamed.computed, renamed.reused) == (0, 1)
+    (folder / "c.txt").unlink()
+    assert update(folder, db).articles == 4
+    assert list(index.read_mentions(db, include_boilerplate=True)) == expected_mentions(folder)
+
+
+def test_gazetteer_edit_recomputes_only_articles_holding_changed_aliases(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    edited = [p for p in PLACES if p.id != "goris"] + [
+        Place("goris", "Goris", "settlement", aliases=("Gorus",), country="ARM")
+    ]
+    report = update(folder, db, places=edited)
+    assert (report.invalidated, report.computed) == (1, 1)  # only "d" names Goris
+    stored = list(index.read_mentions(db, include_boilerplate=True))
+    assert stored == expected_mentions(folder, edited)
+
+
+def test_engine_change_recomputes_everything(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    report = update(folder, db, fallback_version="another")
+    assert (report.invalidated, report.computed) == (4, 4)
+
+
+def test_unreadable_articles_are_reported_and_the_others_indexed(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 10)
+    report = update(folder, tmp_path / "i.sqlite")
+    assert report.articles == 4
+    shown = sorted(str(p) for p in report.problems)
+    assert len(shown) == 2
+    assert "binary data" in shown[0] and "empty" in shown[1]
+
+
+def test_empty_folder_gives_an_empty_index(tmp_path):
+    folder = write_corpus(tmp_path / "articles", {})
+    report = update(folder, tmp_path / "i.sqlite")
+    assert (report.articles, report.mentions) == (0, 0)
+    assert index.place_counts(tmp_path / "i.sqlite") == []
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def test_place_counts_aggregate_the_mentions(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    mentions = [m for m in index.read_mentions(db) if m.place_id]
+    counted = {c.place_id: (c.mentions, c.articles) for c in index.place_counts(db)}
+    by_place = collections.defaultdict(list)
+    for m in mentions:
+        by_place[m.place_id].append(m.article)
+    assert counted == {p: (len(a), len(set(a))) for p, a in by_place.items()}
+    only_b = index.place_counts(db, articles=["b"])
+    assert {c.place_id for c in only_b} == {m.place_id for m in mentions if m.article == "b"}
+    assert index.place_counts(db, roles=[]) == []
+
+
+def test_indexed_articles_lists_titles(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    update(folder, tmp_path / "i.sqlite")
+    listed = index.indexed_articles(tmp_path / "i.sqlite")
+    assert sorted(listed) == ["a", "b", "c", "d"]
+    assert listed["a"]["title"] == "Talks in Baku"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no index — expected a file written by 'python -m geo index'"),
+        (b"not a database at all, just text" * 100, "cannot be read as a refmap index"),
+    ],
+)
+def test_bad_index_files_are_refused_with_a_hint(tmp_path, content, message):
+    db = tmp_path / "i.sqlite"
+    if content is not None:
+        db.write_bytes(content)
+    with pytest.raises(index.IndexFileError, match=message):
+        list(index.read_mentions(db))
+
+
+def test_an_index_of_another_format_is_rebuilt(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE meta SET value = '0' WHERE key = 'format'")
+    with pytest.raises(index.IndexFileError, match="index format 0 — expected"):
+        list(index.read_mentions(db))
+    assert update(folder, db).computed == 4
+
+
+# --- the fast fold used by the index (belongs with tests/test_matching.py) --------------------
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ  \n\t\u00a0-–’'.é\u0301ß…\u200bİ")), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_fast_fold_equals_the_character_by_character_fold(text):
+    for keep_case in (False, True):
+        fast, exact = fold_text(text, keep_case=keep_case), _fold_text_exact(text, keep_case)
+        assert fast.text == exact.text
+        assert list(fast.starts) == list(exact.starts)
+        assert list(fast.ends) == list(exact.ends)
+
+
+# --- crash safety ----------------------------------------------------------------------------
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from geo import index
+    from geo.matching import build_matcher
+    from tests.test_index import PLACES, POINTS
+    index.update_index([Path(sys.argv[1])], build_matcher(PLACES, POINTS), path=Path(sys.argv[2]),
+                       engine=index.local_engine(1), progress=False, batch_size=4)
+    """
+)
+
+
+def many_texts(count: int) -> dict[str, str]:
+    line = "Leaders of Armenia met in Baku, then drove from Kapan to Goris on Monday. "
+    return {f"{i:04d}": f"Report {i}\n\n" + line * (20 + i % 7) + "\n" for i in range(count)}
+
+
+def committed(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as con:
+            return con.execute("SELECT COUNT(*) FROM contents").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_killed_indexer_keeps_committed_batches_and_a_rerun_completes(tmp_path):
+    folder = write_corpus(tmp_path / "articles", many_texts(600))
+    db = tmp_path / "i.sqlite"
+    script = tmp_path / "run.py"
+    script.write_text(CRASH_SCRIPT.format(root=str(ROOT)), encoding="utf-8")
+    child = subprocess.Popen([sys.executable, str(script), str(folder), str(db)], cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while committed(db) < 12 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(child.pid, signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL, "the indexer finished before it could be killed"
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    kept = committed(db)
+    assert 12 <= kept < 600
+    partial = list(index.read_mentions(db, include_boilerplate=True))
+    clean_db = tmp_path / "clean.sqlite"
+    update(folder, clean_db)
+    clean = list(index.read_mentions(clean_db, include_boilerplate=True))
+    assert set(partial) <= set(clean) and {m.article for m in partial}.__len__() == kept
+    report = update(folder, db)
+    assert (report.invalidated, report.computed, report.articles) == (0, 600 - kept, 600)
+    assert list(index.read_mentions(db, include_boilerplate=True)) == clean
