@@ -114,7 +114,7 @@ def load_basemap(fingerprint: str) -> str | None:
     """
     from geo.boundaries import load_boundaries
 
-    name = f"basemap-{fingerprint}.json"
+    name = f"basemap-{fingerprint}-v{maps.BASEMAP_FORMAT}.json"
     target = BASEMAP_FOLDER / name
     if not target.exists():
         try:
@@ -209,12 +209,17 @@ def map_for(
     compact: bool,
     _layers: Mapping[str, Any],
     _basemap: str | None,
+    highlight: tuple[str, str] | None = None,
 ) -> Any:
     """Build the folium map of ``_layers`` only when the corpus, filters or focus change.
 
     ``st.cache_data`` hands every rerun a fresh unpickled copy: ``st_folium`` mutates the map
-    while rendering it, so one object must never be rendered twice.
+    while rendering it, so one object must never be rendered twice. ``highlight`` is the
+    ``(name, WKT)`` of the searched place, marked on the map.
     """
+    import shapely
+
+    marked = (highlight[0], shapely.from_wkt(highlight[1])) if highlight else None
     return maps.build_map(
         _layers,
         basemap=_basemap,
@@ -223,6 +228,7 @@ def map_for(
         legend=not compact,
         compact=compact,
         max_zoom=7 if compact else 10,
+        highlight=marked,
     )
 
 
@@ -325,14 +331,23 @@ def show_counts(layers: Mapping[str, Any]) -> None:
 # Search
 
 
-def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, tuple[float, ...]]:
-    """Label ``alias → name (kind)`` → bounds, for every name of every drawable place."""
-    options: dict[str, tuple[float, ...]] = {}
+@dataclass(frozen=True)
+class Found:
+    """A place picked in the finder: its name, where to zoom, and its shape (WKT) to mark."""
+
+    name: str
+    bounds: tuple[float, float, float, float]
+    wkt: str
+
+
+def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, Found]:
+    """Label ``alias → name (kind)`` → the place found, for every name of every drawable place."""
+    options: dict[str, Found] = {}
     for place_id, place in corpus.gazetteer.places.items():
         geometry = getattr(corpus.geometries.get(place_id), "geometry", None)
         if geometry is None or geometry.is_empty:
             continue
-        bounds = maps.pad_bounds(tuple(geometry.bounds))
+        found = Found(place.name, maps.pad_bounds(tuple(geometry.bounds)), geometry.wkt)
         names = dict.fromkeys([place.name, *place.aliases, *dict(place.names).values()])
         for name in names:
             label = (
@@ -340,16 +355,17 @@ def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, tuple[fl
                 if name != place.name
                 else (f"{place.name} ({place.kind})")
             )
-            options.setdefault(label, bounds)
+            options.setdefault(label, found)
     for gdf in layers.values():
         for row in gdf[gdf["source"] == "fallback"].itertuples() if len(gdf) else ():
             label = f"{row.name} (GeoNames fallback)"
-            options.setdefault(label, maps.pad_bounds(tuple(row.geometry.bounds)))
+            bounds = maps.pad_bounds(tuple(row.geometry.bounds))
+            options.setdefault(label, Found(str(row.name), bounds, row.geometry.wkt))
     return dict(sorted(options.items(), key=lambda kv: kv[0].casefold()))
 
 
-def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> tuple[float, ...] | None:
-    """Show a place finder over every name and alias; return the bounds to zoom to."""
+def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> Found | None:
+    """Show a place finder over every name and alias; return the place to zoom to and mark."""
     options = search_options(corpus, layers)
     picked = st.sidebar.selectbox(
         "Find a place",
@@ -357,7 +373,8 @@ def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> tuple[float, ...] 
         index=None,
         placeholder="Any name or alias…",
         key="search",
-        help="Type any spelling the gazetteer knows (aliases, other scripts); the map zooms to it.",
+        help="Type any spelling the gazetteer knows (aliases, other scripts); the map zooms "
+        "to it and marks it in orange.",
     )
     return options.get(picked) if picked else None
 
@@ -373,10 +390,12 @@ def link_base() -> str:
     return base or "/"
 
 
-def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, focus: Any) -> None:
-    """Show the main map, then the downloads."""
+def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, found: Found | None) -> None:
+    """Show the main map (zoomed to and marking the searched place), then the downloads."""
     basemap = load_basemap(boundaries_fingerprint())
-    fmap = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap)
+    focus = found.bounds if found else None
+    highlight = (found.name, found.wkt) if found else None
+    fmap = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap, highlight)
     if not any(len(gdf) for gdf in layers.values()):
         st.info("Nothing passes the filters: widen them in the sidebar.")
     st_folium(
@@ -388,35 +407,33 @@ def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, focus: Any) 
     )
     st.caption(
         "Click a feature for the sentences that mention it; **open ›** shows the article at "
-        "that sentence. Dashed = proposed or claimed, pale = approximate or schematic "
-        "geometry. The basemap is bundled (works offline); online tiles are in the layer list."
+        "that sentence. Line patterns show the status (see the legend); pale = approximate or "
+        "schematic geometry. Continents and other large regions are in the layer list "
+        "(⧉, top right), off by default, as are online tiles; the basemap works offline."
     )
     show_downloads(layers)
 
 
+#: Short, distinct labels of the per-layer download buttons (they must fit a narrow column).
+DOWNLOAD_LABELS = {
+    "countries": "Countries",
+    "regions": "Regions",
+    "corridors": "Corridors",
+    "borders": "Borders",
+    "settlements": "Settlements",
+    "incidents": "Incidents",
+}
+
+
 def show_downloads(layers: Mapping[str, Any]) -> None:
-    """Download buttons for each layer and for all layers, following the filters."""
+    """Download buttons: all layers (GeoJSON, GeoPackage), then one GeoJSON per layer."""
     from geo.export import to_feature_collection
 
     st.subheader("Downloads", anchor=False)
     st.caption("Exactly what the map shows under the current filters.")
-    cols = st.columns(len(LAYER_NAMES) + 2)
-    for col, name in zip(cols, LAYER_NAMES, strict=False):
-        gdf = layers.get(name)
-        if gdf is None:
-            continue
-        col.download_button(
-            f"{maps.LAYER_TITLES.get(name, name)} ({len(gdf)})",
-            data=lambda gdf=gdf: json.dumps(to_feature_collection(gdf), ensure_ascii=False),
-            file_name=f"refmap-{name}.geojson",
-            mime="application/geo+json",
-            on_click="ignore",
-            key=f"dl_{name}",
-            disabled=len(gdf) == 0,
-            width="stretch",
-        )
-    cols[-2].download_button(
-        "All layers (GeoJSON)",
+    both = st.columns(2)
+    both[0].download_button(
+        "All layers · GeoJSON",
         data=lambda: export_bytes(layers, "geojson"),
         file_name="refmap-all.geojson",
         mime="application/geo+json",
@@ -425,8 +442,8 @@ def show_downloads(layers: Mapping[str, Any]) -> None:
         type="primary",
         width="stretch",
     )
-    cols[-1].download_button(
-        "All layers (GeoPackage)",
+    both[1].download_button(
+        "All layers · GeoPackage",
         data=lambda: export_bytes(layers, "gpkg"),
         file_name="refmap.gpkg",
         mime="application/geopackage+sqlite3",
@@ -435,6 +452,21 @@ def show_downloads(layers: Mapping[str, Any]) -> None:
         type="primary",
         width="stretch",
     )
+    st.caption("One layer · GeoJSON")
+    names = [name for name in LAYER_NAMES if layers.get(name) is not None]
+    for col, name in zip(st.columns(max(1, len(names))), names, strict=False):
+        gdf = layers[name]
+        col.download_button(
+            f"{DOWNLOAD_LABELS.get(name, name.capitalize())} ({len(gdf)})",
+            data=lambda gdf=gdf: json.dumps(to_feature_collection(gdf), ensure_ascii=False),
+            file_name=f"refmap-{name}.geojson",
+            mime="application/geo+json",
+            on_click="ignore",
+            key=f"dl_{name}",
+            disabled=len(gdf) == 0,
+            width="stretch",
+            help=f"{maps.LAYER_TITLES.get(name, name)} as GeoJSON",
+        )
 
 
 def export_bytes(layers: Mapping[str, Any], fmt: str) -> bytes:
@@ -448,12 +480,32 @@ def export_bytes(layers: Mapping[str, Any], fmt: str) -> bytes:
         return target.read_bytes()
 
 
+#: Pixels per row or column of the charts (every label gets room, none is hidden).
+CHART_ROW_PX = 22
+CHART_COLUMN_PX = 22
+
+
+def kind_color(kinds: Sequence[str]) -> alt.Color:
+    """Altair colour channel of ``kind`` with the map's colours (``geo.maps.kind_scale``)."""
+    domain, colours = maps.kind_scale(kinds)
+    return alt.Color("kind:N", title="Kind", scale=alt.Scale(domain=domain, range=colours))
+
+
+def short_article_label(entry: Mapping[str, Any]) -> str:
+    """``Outlet · date — title`` of a provenance entry, short enough for a chart axis."""
+    title = str(entry.get("title") or entry.get("article") or "")
+    if len(title) > 40:
+        title = title[:39] + "…"
+    return f"{entry.get('outlet') or '?'} · {entry.get('published') or 'undated'} — {title}"
+
+
 def view_charts(loaded: Loaded, layers: Mapping[str, Any], filters: Filters) -> None:
     """Charts: mentions and incidents over time, mentions per place, articles × places."""
     quotes = quotes_frame(layers)
     if quotes.empty:
         st.info("Nothing passes the filters: widen them in the sidebar.")
         return
+    colour = kind_color(sorted(quotes["kind"].dropna().unique()))
     left, right = st.columns(2)
     with left:
         st.subheader("Mentions over time", anchor=False)
@@ -467,7 +519,7 @@ def view_charts(loaded: Loaded, layers: Mapping[str, Any], filters: Filters) -> 
                 .encode(
                     x=alt.X("yearmonth(published):T", title="Publication month"),
                     y=alt.Y("count():Q", title="Mentions"),
-                    color=alt.Color("kind:N", title="Kind"),
+                    color=colour,
                     tooltip=["yearmonth(published):T", "kind:N", "count():Q"],
                 )
                 .properties(height=260)
@@ -482,47 +534,59 @@ def view_charts(loaded: Loaded, layers: Mapping[str, Any], filters: Filters) -> 
         else:
             chart = (
                 alt.Chart(frame)
-                .mark_circle(size=140, opacity=0.8)
+                .mark_circle(size=140, opacity=0.8, color=maps.KIND_COLORS["incident"])
                 .encode(
                     x=alt.X("date:T", title="Date"),
-                    y=alt.Y("event_type:N", title=None),
-                    color=alt.Color("event_type:N", legend=None),
+                    y=alt.Y("event_type:N", title=None, axis=alt.Axis(labelOverlap=False)),
                     tooltip=["name:N", "date:T", "event_type:N", "mentions:Q"],
                 )
-                .properties(height=260)
+                .properties(height=max(120, CHART_ROW_PX * 2 * frame["event_type"].nunique()))
             )
             st.altair_chart(chart, width="stretch")
     st.subheader("Mentions per place", anchor=False)
     per_place = quotes.groupby(["name", "kind"]).size().reset_index(name="mentions")
-    per_place = per_place.sort_values("mentions", ascending=False).head(30)
+    per_place = per_place.sort_values(["mentions", "name"], ascending=[False, True]).head(30)
     bars = (
         alt.Chart(per_place)
         .mark_bar()
         .encode(
             x=alt.X("mentions:Q", title="Mentions"),
-            y=alt.Y("name:N", sort="-x", title=None),
-            color=alt.Color("kind:N", title="Kind"),
+            y=alt.Y(
+                "name:N",
+                sort=list(dict.fromkeys(per_place["name"])),
+                title=None,
+                axis=alt.Axis(labelOverlap=False, labelLimit=260),
+                scale=alt.Scale(paddingInner=0.15),
+            ),
+            color=colour,
             tooltip=["name:N", "kind:N", "mentions:Q"],
         )
-        .properties(height=max(160, 18 * len(per_place)))
+        .properties(height=alt.Step(CHART_ROW_PX))
     )
     st.altair_chart(bars, width="stretch")
     st.subheader("Articles × places", anchor=False)
     grid = quotes.groupby(["article_label", "name"]).size().reset_index(name="mentions")
-    top = per_place["name"].head(25)
+    top = list(dict.fromkeys(per_place["name"]))[:25]
     grid = grid[grid["name"].isin(top)]
     heat = (
         alt.Chart(grid)
         .mark_rect()
         .encode(
-            x=alt.X("name:N", sort=list(top), title=None, axis=alt.Axis(labelAngle=-40)),
-            y=alt.Y("article_label:N", title=None, axis=alt.Axis(labelLimit=320)),
+            x=alt.X(
+                "name:N",
+                sort=top,
+                title=None,
+                axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=200),
+            ),
+            y=alt.Y(
+                "article_label:N", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=300)
+            ),
             color=alt.Color("mentions:Q", scale=alt.Scale(scheme="oranges"), title="Mentions"),
             tooltip=["article_label:N", "name:N", "mentions:Q"],
         )
-        .properties(height=max(120, 34 * grid["article_label"].nunique()))
+        .properties(width=alt.Step(CHART_COLUMN_PX), height=alt.Step(CHART_ROW_PX + 8))
     )
-    st.altair_chart(heat, width="stretch")
+    st.altair_chart(heat, width="content")
 
 
 def quotes_frame(layers: Mapping[str, Any]) -> pd.DataFrame:
@@ -533,7 +597,7 @@ def quotes_frame(layers: Mapping[str, Any]) -> pd.DataFrame:
             continue
         for name, kind, provenance in zip(gdf["name"], gdf["kind"], gdf["provenance"], strict=True):
             for entry in provenance or []:
-                label = f"{entry.get('outlet') or '?'} · {entry.get('published') or 'undated'}"
+                label = short_article_label(entry)
                 for _ in entry.get("mentions") or []:
                     rows.append(
                         {
@@ -565,8 +629,12 @@ def incidents_frame(incidents: Any) -> pd.DataFrame:
     return frame.dropna(subset=["date"])
 
 
-def view_gazetteer(loaded: Loaded) -> None:
-    """Names the gazetteer lacks: unresolved and fallback-resolved, each with YAML to paste."""
+def view_gazetteer(loaded: Loaded, filters: Filters) -> None:
+    """Names the gazetteer lacks: unresolved and fallback-resolved, each with YAML to paste.
+
+    Follows the sidebar's "Article body only" filter: with it on, names found only in page
+    boilerplate (menus, teasers of other articles) are not suggested.
+    """
     corpus = loaded.corpus
     st.subheader("Names the gazetteer lacks", anchor=False)
     st.caption(
@@ -574,14 +642,15 @@ def view_gazetteer(loaded: Loaded) -> None:
         "and save — the app reloads it on the next interaction (no restart). Invalid edits "
         "show their file:line errors above the map, which keeps the last valid gazetteer."
     )
-    groups = missing_names(corpus)
+    groups = missing_names(corpus, body_only=filters.body_only)
+    where = "the article bodies" if filters.body_only else "these articles (boilerplate included)"
     if not groups:
-        st.success("Every place name in these articles is in the gazetteer.")
+        st.success(f"Every place name in {where} is in the gazetteer.")
         return
     fallback = sum(1 for g in groups if g["source"] == "fallback")
     st.markdown(
         f"**{len(groups)}** names: **{fallback}** resolved only by the offline GeoNames "
-        f"fallback, **{len(groups) - fallback}** unresolved."
+        f"fallback, **{len(groups) - fallback}** unresolved — in {where}."
     )
     for group in groups:
         tag = "fallback" if group["source"] == "fallback" else "unresolved"
@@ -610,14 +679,18 @@ def fallback_index() -> Any:
         return None
 
 
-def missing_names(corpus: Any) -> list[dict[str, Any]]:
-    """Mentions the gazetteer did not resolve, grouped by normalised name, with YAML entries."""
+def missing_names(corpus: Any, *, body_only: bool = True) -> list[dict[str, Any]]:
+    """Mentions the gazetteer did not resolve, grouped by normalised name, with YAML entries.
+
+    ``body_only`` leaves out mentions in page boilerplate, like the map's filter does.
+    """
     from geo.fallback import normalize_name, yaml_entry
 
     grouped: dict[str, list[Any]] = defaultdict(list)
     for mention in corpus.mentions:
-        if mention.source != "gazetteer":
+        if mention.source != "gazetteer" and (mention.in_body or not body_only):
             grouped[normalize_name(mention.surface)].append(mention)
+    anchors = article_anchors(corpus.mentions)
     index = fallback_index()
     out = []
     for mentions in grouped.values():
@@ -626,7 +699,7 @@ def missing_names(corpus: Any) -> list[dict[str, Any]]:
         sentence = " ".join(article.text[first.sentence_start : first.sentence_end].split())
         candidate = None
         if first.source == "fallback" and index is not None:
-            candidate = fallback_candidate(index, first)
+            candidate = fallback_candidate(index, first, anchors.get(first.article))
         out.append(
             {
                 "surface": first.surface,
@@ -638,13 +711,42 @@ def missing_names(corpus: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: (g["source"] != "fallback", -len(g["mentions"])))
 
 
-def fallback_candidate(index: Any, mention: Any) -> Any:
-    """Return the GeoNames candidate the fallback chose for ``mention`` (or ``None``)."""
+def article_anchors(mentions: Sequence[Any]) -> dict[str, tuple[float, float]]:
+    """Median (lon, lat) of each article's gazetteer-resolved places.
+
+    This is the point the fallback ranks candidates by (``geo.matching``), so the distance in
+    a suggested entry's notes matches the one in the mention's reason.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as M
+    >>> article_anchors([M(article="a", source="gazetteer", lon=44.0, lat=40.0),
+    ...                  M(article="a", source="gazetteer", lon=46.0, lat=39.0),
+    ...                  M(article="a", source="fallback", lon=2.0, lat=48.0)])
+    {'a': (45.0, 39.5)}
+    """
+    import statistics
+
+    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for m in mentions:
+        if m.source == "gazetteer" and m.lon is not None and m.lat is not None:
+            points[m.article].append((m.lon, m.lat))
+    return {
+        article: (statistics.median(p[0] for p in pts), statistics.median(p[1] for p in pts))
+        for article, pts in points.items()
+    }
+
+
+def fallback_candidate(index: Any, mention: Any, near: tuple[float, float] | None = None) -> Any:
+    """Return the GeoNames candidate the fallback chose for ``mention`` (or ``None``).
+
+    ``near`` is the article's other places (:func:`article_anchors`), never the mention's own
+    point: ranked against itself, every candidate would be "0 km" from the article.
+    """
     try:
         geonameid = int(str(mention.place_id).rsplit(":", 1)[-1])
     except ValueError:
         return None
-    near = (mention.lon, mention.lat) if mention.lon is not None else None
     try:
         found = index.lookup(mention.surface, near=near)
     except GeoError:
@@ -750,7 +852,9 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
     mentions = sorted(
         (m for m in corpus.mentions if m.article == article.id), key=lambda m: (m.start, m.end)
     )
-    target, hit = reader_target(article, mentions, st.query_params)
+    target, hit, problem = reader_target(article, mentions, st.query_params)
+    if problem:
+        st.warning(problem)
     names = {pid: p.name for pid, p in corpus.gazetteer.places.items()}
     names.update({m.place_id: m.surface for m in mentions if m.source == "fallback"})
     spans = sentences(article)
@@ -795,24 +899,68 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
         scroll_to(f"rm-s-{target[0]}")
 
 
+def read_param(params: Mapping[str, Any], name: str) -> tuple[int | None, str | None]:
+    """Return ``(value, None)``; ``(None, raw)`` for a non-number; ``(None, None)`` if absent.
+
+    Examples
+    --------
+    >>> read_param({"at": "12"}, "at"), read_param({"at": "abc"}, "at"), read_param({}, "at")
+    ((12, None), (None, 'abc'), (None, None))
+    """
+    raw = params.get(name)
+    if raw is None:
+        return None, None
+    value = read_int(params, name)
+    return (value, None) if value is not None else (None, str(raw))
+
+
 def reader_target(
     article: Any, mentions: Sequence[Any], params: Mapping[str, Any]
-) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """Return the sentence and mention to highlight (``at``, ``mention`` or ``sentence``)."""
+) -> tuple[tuple[int, int] | None, tuple[int, int] | None, str | None]:
+    """Return the sentence and mention to highlight (``at``, ``mention`` or ``sentence``).
+
+    The third value explains, for the reader, a parameter that cannot be honoured (not a
+    number, no such mention, past the end of the text); ``None`` when all is well.
+    """
     from geo.articles import sentence_span
 
-    at, index, sentence = (read_int(params, k) for k in ("at", "mention", "sentence"))
+    top = "showing the article from the top."
+    values = {name: read_param(params, name) for name in ("at", "mention", "sentence")}
+    for name, (_, raw) in values.items():
+        if raw is not None:
+            shown = maps.escape_markdown(raw if len(raw) <= 30 else raw[:30] + "…")
+            return None, None, f"{name}={shown} is not a whole number: {top}"
+    (at, _), (index, _), (sentence, _) = values.values()
     chosen = None
     if at is not None:
         chosen = next((m for m in mentions if m.start <= at < m.end), None)
-    elif index is not None and 0 <= index < len(mentions):
+    elif index is not None:
+        if not 0 <= index < len(mentions):
+            return (
+                None,
+                None,
+                (
+                    f"mention {index} does not exist in this article (it has {len(mentions)}, "
+                    f"numbered from 0): {top}"
+                ),
+            )
         chosen = mentions[index]
     if chosen is not None:
-        return (chosen.sentence_start, chosen.sentence_end), (chosen.start, chosen.end)
+        return (chosen.sentence_start, chosen.sentence_end), (chosen.start, chosen.end), None
     offset = sentence if sentence is not None else at
-    if offset is not None and 0 <= offset < len(article.text):
-        return tuple(sentence_span(article, offset)), None  # type: ignore[return-value]
-    return None, None
+    if offset is None:
+        return None, None, None
+    if not 0 <= offset < len(article.text):
+        name = "sentence" if sentence is not None else "at"
+        return (
+            None,
+            None,
+            (
+                f"{name}={offset} is outside this article (it has {len(article.text):,} "
+                f"characters): {top}"
+            ),
+        )
+    return tuple(sentence_span(article, offset)), None, None  # type: ignore[return-value]
 
 
 def pick_article(corpus: Any, current: str | None) -> None:
@@ -856,6 +1004,36 @@ def scroll_to(element_id: str) -> None:
 # Main
 
 
+def friendly_error(view: str, exc: BaseException) -> str:
+    r"""Markdown of an unexpected error in ``view``: no traceback, the message escaped.
+
+    Examples
+    --------
+    >>> friendly_error("Map", KeyError("<b>x</b>"))[:56]
+    'Something went wrong in the Map view: KeyError: \\'&lt;b&'
+    """
+    message = str(exc)
+    if len(message) > 300:
+        message = message[:299] + "…"
+    return (
+        f"Something went wrong in the {view} view: {type(exc).__name__}: "
+        f"{maps.escape_markdown(message)}. The data files are unchanged; please report this."
+    )
+
+
+def run_view(view: str, show: Any, *args: Any) -> None:
+    """Run one view; show a refmap error's own message, any other error as a friendly note.
+
+    Streamlit's rerun/stop signals are ``BaseException``s and pass through untouched.
+    """
+    try:
+        show(*args)
+    except GeoError as exc:
+        st.error(f"**{view}:** {maps.escape_markdown(exc)}")
+    except Exception as exc:  # the last line of defence: never a traceback
+        st.error(friendly_error(view, exc))
+
+
 def main() -> None:
     """Wire the sidebar, the views and the reader."""
     st.set_page_config(page_title="refmap — places in the news", page_icon="🗺️", layout="wide")
@@ -872,23 +1050,23 @@ def main() -> None:
     filters = sidebar_filters(corpus)
     key = filter_key(filters)
     layers = layers_for(loaded.fingerprint, key, loaded, filters)
-    focus = sidebar_search(corpus, layers)
+    found = sidebar_search(corpus, layers)
     show_counts(layers)
     article_id = st.query_params.get("article")
     if article_id is not None:
-        view_reader(loaded, article_id, filters)
+        run_view("article", view_reader, loaded, article_id, filters)
         return
     view = st.segmented_control(
         "View", VIEWS, default="Map", key="view", label_visibility="collapsed"
     )
     if view == "Charts":
-        view_charts(loaded, layers, filters)
+        run_view("Charts", view_charts, loaded, layers, filters)
     elif view == "Gazetteer":
-        view_gazetteer(loaded)
+        run_view("Gazetteer", view_gazetteer, loaded, filters)
     elif view == "Articles":
-        view_articles(loaded)
+        run_view("Articles", view_articles, loaded)
     else:
-        view_map(loaded, layers, key, focus)
+        run_view("Map", view_map, loaded, layers, key, found)
 
 
 main()

@@ -82,7 +82,9 @@ def time_first_map(driver: webdriver.Chrome, url: str) -> tuple[float, int, int]
         )
     )
     driver.switch_to.frame(frame)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane svg path"))
+    wait.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-pane svg path.leaflet-interactive")
+    )
     drawn = driver.execute_script("return performance.now();")
     elapsed_wall = time.perf_counter() - start
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".rm-label"))  # basemap fetched too

@@ -223,15 +223,39 @@ KIND_COLORS: dict[str, str] = {
 }
 OTHER_COLOR = "#6c757d"
 
+
+def kind_scale(kinds: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Domain and colours of a chart's ``kind`` scale: the map's colours, one per kind.
+
+    Charts (Altair) use this so a kind has the same colour on the map and in every chart.
+
+    Examples
+    --------
+    >>> kind_scale(["settlement", "mystery"])
+    (['settlement', 'mystery'], ['#1f6fb4', '#6c757d'])
+    >>> kind_scale([])
+    ([], [])
+    """
+    domain = list(dict.fromkeys(str(k) for k in kinds))
+    return domain, [KIND_COLORS.get(k, OTHER_COLOR) for k in domain]
+
+
 #: Line pattern per status: what exists is solid, what is only talked about is broken.
 STATUS_DASHES: dict[str, str | None] = {
     "existing": None,
     "proposed": "10 7",
     "claimed": "12 5 2 5",
-    "disputed": "12 5 2 5",
+    "disputed": "12 4 2 4 2 4",
     "closed": "2 6",
-    "former": "2 6",
+    "former": "2 3 2 9",
 }
+
+#: Regions larger than this (km²) are context (continents, Eurasia...): outline only, drawn
+#: under everything else and listed in their own layer, off by default.
+LARGE_REGION_KM2 = 500_000.0
+
+#: Title of the layer that holds the continent-scale regions.
+CONTEXT_LAYER_TITLE = "Large regions (context)"
 
 #: How sure the geometry is: exact features are full strength; approximate and schematic ones
 #: are paler, thinner and have paler fills, so nobody reads them as surveyed lines.
@@ -263,11 +287,14 @@ def style_for(
     geo_precision: int | None = None,
     geom_type: str = "Point",
     source: str | None = None,
+    context: bool = False,
 ) -> dict[str, Any]:
     """Leaflet path options for one feature: colour by kind, dashes by status, look by precision.
 
-    Region-level points (``geo_precision`` 3) become large hollow rings; approximate polygons
-    get a dotted outline even when their status is unknown.
+    Points and polygons are filled (so a click anywhere on a disc or an area hits it);
+    region-level points (``geo_precision`` 3) become large, barely filled rings; approximate
+    polygons get a dotted outline even when their status is unknown. ``context`` areas
+    (continent-scale or union regions, see :func:`is_context_area`) are outlines only.
 
     Examples
     --------
@@ -281,10 +308,12 @@ def style_for(
     color = KIND_COLORS.get(kind or "", OTHER_COLOR)
     look = PRECISION_LOOK.get(precision or "exact", PRECISION_LOOK["exact"])
     dash = STATUS_DASHES.get(status or "existing")
-    style: dict[str, Any] = {"color": color, "fillColor": color, **look}
+    style: dict[str, Any] = {"color": color, "fillColor": color, "fill": True, **look}
     if geom_type.endswith("Polygon"):
         style["weight"] = max(1.5, look["weight"] - 1)
-        if kind == "country":  # context, not news: an outline over the basemap, barely filled
+        if context:  # a continent or a union of countries: where, not what happened there
+            style.update(fill=False, weight=1.5, opacity=min(look["opacity"], 0.6))
+        elif kind == "country":  # context, not news: an outline over the basemap, barely filled
             style["fillOpacity"] = min(look["fillOpacity"], 0.05)
         else:  # large areas must not drown the points and lines drawn over them
             style["fillOpacity"] = min(look["fillOpacity"], 0.18)
@@ -295,12 +324,12 @@ def style_for(
         style.update(
             radius=14 if region_level else 6 if geo_precision in (None, 1) else 9,
             weight=2.0,
-            fillOpacity=0.05 if region_level else min(0.85, look["fillOpacity"] + 0.55),
+            fillOpacity=0.12 if region_level else min(0.85, look["fillOpacity"] + 0.55),
         )
         if region_level and dash is None:
             dash = "4 4"
     else:  # lines: make every line a little thicker than polygon outlines
-        style["weight"] = look["weight"] + 1.0
+        style.update(weight=look["weight"] + 1.0, fill=False)
     if source == "fallback":  # resolved by GeoNames, not by the analyst: hollow and dotted
         style.update(fillOpacity=0.15, dashArray="2 3", weight=2.0)
         return style
@@ -546,6 +575,10 @@ def prepare_basemap(
     (default ``settings.REGION_BBOX``): the regional countries and their subdivisions keep
     ~0.5 km, shapes within ``near_deg`` degrees ~3 km, the rest of the world ~20 km (tiny
     islands dropped), so the whole world costs a few hundred kB in the page.
+
+    The regional countries are clipped to ``settings.REGION_BBOX``: they are filled without
+    stroke and outlined by separate ``tier: outline`` lines that leave out the box's edges,
+    so no straight fake border shows where the data was cut.
     """
     import shapely
     from shapely.geometry import box
@@ -567,6 +600,7 @@ def prepare_basemap(
     regional: set[str] = set()
     if countries is not None and len(countries):
         features += _features(countries, detail_tolerance, 3, {"tier": "countries"})
+        features += _outline_features(countries, detail_tolerance, 3, {"tier": "outline"})
         labels += _labels(countries, "name", "rm-label-country")
         regional = set(countries.get("iso_a3", []))
     admin1 = getattr(boundaries, "admin1", None)
@@ -618,6 +652,30 @@ def _features(
                 "properties": {"name": _jsonable(name), **extra},
             }
         )
+    return out
+
+
+def _outline_features(
+    gdf: Any, tolerance: float, digits: int, extra: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Build the true outlines of (clipped) polygons: boundaries minus the clip box's edges."""
+    import shapely
+
+    out = []
+    for geom in gdf.geometry.values:
+        if geom is None or geom.is_empty:
+            continue
+        line = clip_free_outline(geom)  # on the full geometry: simplifying moves the box edges
+        line = geom.boundary if line is None else line
+        line = shapely.simplify(line, tolerance, preserve_topology=True)
+        if not line.is_empty:
+            out.append(
+                {
+                    "type": "Feature",
+                    "geometry": _round(shapely.geometry.mapping(line), digits),
+                    "properties": dict(extra),
+                }
+            )
     return out
 
 
@@ -679,8 +737,9 @@ class LabelLayer(folium.map.Layer):
         *,
         pane: str = "markerPane",
         show: bool = True,
+        control: bool = True,
     ) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
+        super().__init__(name=name, overlay=True, control=control, show=show)
         self._name = "LabelLayer"
         self.labels = [list(label) for label in labels]
         self.pane = pane
@@ -733,6 +792,11 @@ class RemoteBasemap(folium.map.Layer):
         self.styles = dict(styles)
 
 
+#: Version of the basemap JSON layout; the app names its cached file after it, so a browser
+#: never combines a new page with an old file.
+BASEMAP_FORMAT = 4
+
+
 def basemap_json(basemap: Basemap) -> str:
     """Serialise the basemap as one compact JSON document (countries, admin1, labels).
 
@@ -748,9 +812,11 @@ def basemap_json(basemap: Basemap) -> str:
     )
 
 
-#: Basemap styles by ``tier`` (regional countries drawn crisper than the rest of the world).
+#: Basemap styles by ``tier`` (regional countries drawn crisper than the rest of the world;
+#: their outlines are separate lines, so the edges of the clip box are never stroked).
 COUNTRY_STYLES = {
-    "countries": {"color": "#8a96a3", "weight": 1.2, "fillColor": "#f7f5ef", "fillOpacity": 1.0},
+    "countries": {"stroke": False, "fillColor": "#f7f5ef", "fillOpacity": 1.0},
+    "outline": {"color": "#8a96a3", "weight": 1.2, "fill": False},
     "default": {"color": "#a3adb8", "weight": 0.6, "fillColor": "#eeece6", "fillOpacity": 1.0},
 }
 ADMIN1_STYLES = {"default": {"color": "#9aa5b1", "weight": 0.8, "dashArray": "4 3", "fill": False}}
@@ -771,6 +837,7 @@ class MapChrome(MacroElement):
                 legend.onAdd = function () {
                     var div = L.DomUtil.create("div", "rm-legend");
                     div.innerHTML = {{ this.legend|tojson }};
+                    div.title = "Click the heading to fold the legend";
                     L.DomEvent.disableClickPropagation(div);
                     L.DomEvent.disableScrollPropagation(div);
                     return div;
@@ -805,10 +872,14 @@ MAP_CSS = """
   text-transform: uppercase; color: #5a6570; }
 .rm-label-admin1 { font-size: 11px; font-style: italic; color: #6b7680; }
 .rm-hide-admin1 .rm-label-admin1, .rm-hide-country .rm-label-country { display: none; }
-.rm-legend { background: rgba(255,255,255,.93); padding: 6px 9px; border-radius: 6px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.25); max-width: 230px; color: #222; line-height: 1.35; }
-.rm-legend b { display: block; margin: 3px 0 1px; font-size: 12px; }
-.rm-legend .rm-row { display: flex; align-items: center; gap: 6px; font-size: 12px; }
+.rm-legend { background: rgba(255,255,255,.9); padding: 3px 7px; border-radius: 6px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.25); max-width: 250px; color: #222; line-height: 1.2; }
+.rm-legend summary { cursor: pointer; font-weight: 600; font-size: 12px; }
+.rm-legend b { display: block; margin: 3px 0 1px; font-size: 11px; color: #555; }
+.rm-legend .rm-grid { display: grid; grid-template-columns: auto auto; column-gap: 8px; }
+.rm-legend .rm-row { display: flex; align-items: center; gap: 4px; font-size: 11px; }
+.rm-label-found { font-size: 13px; font-weight: 700; color: #a14f00;
+  transform: translate(-50%, -190%); }
 .rm-legend svg { flex: none; }
 .rm-pop { max-width: 400px; font-size: 12.5px; color: #222; }
 .rm-pop-h { font-weight: 700; font-size: 14px; }
@@ -850,22 +921,26 @@ def legend_html(
     rows = []
     if kinds:
         rows.append("<b>Kind</b>")
-        for kind in kinds:
-            rows.append(_legend_row(_swatch(style_for(kind, geom_type="Polygon")), kind))
+        cells = [_legend_row(_swatch(style_for(k, geom_type="Polygon")), k) for k in kinds]
+        rows.append(f'<div class="rm-grid">{"".join(cells)}</div>')
     if statuses:
         rows.append("<b>Status</b>")
-        for status in statuses:
-            line = style_for("other", status, geom_type="LineString") | {"color": "#333"}
-            rows.append(_legend_row(_line(line), status))
+        cells = [
+            _legend_row(_line(style_for("other", s, geom_type="LineString") | {"color": "#333"}), s)
+            for s in statuses
+        ]
+        rows.append(f'<div class="rm-grid">{"".join(cells)}</div>')
     if precisions:
         rows.append("<b>Geometry precision</b>")
-        for precision in precisions:
-            look = style_for("region", None, precision, geom_type="Polygon")
-            rows.append(_legend_row(_swatch(look), precision))
-        rows.append(_legend_row(_ring(), "region-level point"))
+        cells = [
+            _legend_row(_swatch(style_for("region", None, p, geom_type="Polygon")), p)
+            for p in precisions
+        ]
+        cells.append(_legend_row(_ring(), "region-level point"))
+        rows.append(f'<div class="rm-grid">{"".join(cells)}</div>')
     if fallback:
         rows.append(_legend_row(_ring("#1f6fb4", "2 3"), "found by the GeoNames fallback"))
-    return "".join(rows)
+    return f"<details open><summary>Legend</summary>{''.join(rows)}</details>"
 
 
 def _legend_row(svg: str, label: str) -> str:
@@ -907,6 +982,7 @@ ON_EACH_FEATURE = JsCode(
     """
     function (feature, layer) {
         var p = feature.properties || {};
+        if (p.rm_outline) { layer.options.interactive = false; return; }
         if (p.rm_tip) { layer.bindTooltip(p.rm_tip, {sticky: true, direction: "top"}); }
         if (p.rm_pop) {
             layer.bindPopup(p.rm_pop, {maxWidth: 420, minWidth: 260, maxHeight: 340,
@@ -921,6 +997,13 @@ ON_EACH_FEATURE = JsCode(
 BASEMAP_PANE = ("rm-basemap", 150)
 BASEMAP_LINES_PANE = ("rm-basemap-lines", 250)
 LABEL_PANE = ("rm-labels", 260)
+#: Panes of the data: context areas under areas, areas under lines (Leaflet's overlay pane,
+#: 400), points above both (so a town inside a region takes the click), the search result
+#: on top; all under Leaflet's tooltip (650) and popup (700) panes.
+CONTEXT_PANE = ("rm-context", 370)
+AREA_PANE = ("rm-areas", 390)
+POINT_PANE = ("rm-points", 450)
+FOCUS_PANE = ("rm-focus", 460)
 
 
 def build_map(
@@ -936,6 +1019,7 @@ def build_map(
     compact: bool = False,
     max_zoom: int = 10,
     height: int | str = "100%",
+    highlight: tuple[str, Any] | None = None,
 ) -> folium.Map:
     """Build the folium map of ``layers`` (name → GeoDataFrame from ``geo.layers``).
 
@@ -959,7 +1043,11 @@ def build_map(
     legend, online_tiles
         Whether to add the legend and the (unselected) OpenStreetMap/CartoDB tile overlays.
     compact, max_zoom
-        A small map (collapsed layer list); the closest zoom the initial fit may use.
+        A small map; the closest zoom the initial fit may use. The layer list is always
+        collapsed (it opens on hover) so it never hides the map.
+    highlight
+        ``(name, shapely geometry)`` of a searched place, drawn on top in a distinct style
+        with its name, so the place the map zoomed to is marked.
 
     Returns
     -------
@@ -981,8 +1069,10 @@ def build_map(
         height=height,
         world_copy_jump=True,
     )
-    for pane, z in (BASEMAP_PANE, BASEMAP_LINES_PANE, LABEL_PANE):
+    for pane, z in (BASEMAP_PANE, BASEMAP_LINES_PANE, LABEL_PANE, FOCUS_PANE):
         folium.map.CustomPane(pane, z_index=z, pointer_events=False).add_to(fmap)
+    for pane, z in (CONTEXT_PANE, AREA_PANE, POINT_PANE):
+        folium.map.CustomPane(pane, z_index=z, pointer_events=True).add_to(fmap)
     if basemap is not None:
         _add_basemap(fmap, basemap)
     if online_tiles:
@@ -991,20 +1081,16 @@ def build_map(
     statuses: dict[str, None] = {}
     precisions: dict[str, None] = {}
     has_fallback = False
+    context: list[tuple[float, dict[str, Any]]] = []
     for name, gdf in layers.items():
         if gdf is None or len(gdf) == 0:
             continue
-        features = list(_layer_features(gdf, link_base, link_target))
-        title = f"{LAYER_TITLES.get(name, name.replace('_', ' ').capitalize())} ({len(features)})"
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            name=title,
-            style_function=_style_from_properties,
-            highlight_function=_highlight,
-            on_each_feature=ON_EACH_FEATURE,
-            marker=folium.CircleMarker(radius=6),
-            smooth_factor=0.5,
-        ).add_to(fmap)
+        parts = layer_parts(gdf, link_base, link_target)
+        context += parts.pop("context")
+        count = sum(1 for features in parts.values() for _, f in features if _clickable(f))
+        if count:
+            title = f"{LAYER_TITLES.get(name, name.replace('_', ' ').capitalize())} ({count})"
+            _add_group(fmap, title, parts, show=True)
         analyst = gdf[gdf["source"] != "fallback"] if "source" in gdf.columns else gdf
         has_fallback = has_fallback or len(analyst) < len(gdf)
         for column, seen in (("kind", kinds), ("status", statuses), ("precision", precisions)):
@@ -1012,7 +1098,12 @@ def build_map(
                 for value in analyst[column]:
                     if _present(value):
                         seen[str(value)] = None
-    folium.LayerControl(collapsed=compact, position="topright").add_to(fmap)
+    if context:
+        count = sum(1 for _, f in context if _clickable(f))
+        _add_group(fmap, f"{CONTEXT_LAYER_TITLE} ({count})", {"context": context}, show=False)
+    if highlight is not None:
+        _add_highlight(fmap, *highlight)
+    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
     legend_text = legend_html(kinds, statuses, precisions, fallback=has_fallback) if legend else ""
     MapChrome(legend_text or None, MAP_CSS).add_to(fmap)
     bounds = focus or _bounds(layers)
@@ -1031,34 +1122,249 @@ def _style_from_properties(feature: Mapping[str, Any]) -> dict[str, Any]:
 
 def _highlight(feature: Mapping[str, Any]) -> dict[str, Any]:
     style = feature["properties"]["rm_style"]
-    return {"weight": style.get("weight", 2) + 2, "opacity": 1.0}
+    return {
+        "weight": style.get("weight", 2) + 2,
+        "opacity": 1.0,
+        "fillOpacity": min(0.9, style.get("fillOpacity", 0.2) + 0.12),
+    }
 
 
-def _layer_features(gdf: Any, link_base: str, link_target: str) -> Iterable[dict[str, Any]]:
+def _clickable(feature: Mapping[str, Any]) -> bool:
+    return "rm_pop" in feature["properties"]
+
+
+#: Where each part of a layer is drawn (``None``: Leaflet's overlay pane).
+PART_PANES: dict[str, str | None] = {
+    "context": CONTEXT_PANE[0],
+    "areas": AREA_PANE[0],
+    "lines": None,
+    "points": POINT_PANE[0],
+}
+
+
+def _add_group(
+    fmap: folium.Map,
+    title: str,
+    parts: Mapping[str, list[tuple[float, dict[str, Any]]]],
+    *,
+    show: bool,
+) -> None:
+    """Add one layer-control entry holding a GeoJSON layer per part (each in its pane)."""
+    group = folium.FeatureGroup(name=title, show=show)
+    for part, items in parts.items():
+        if not items:
+            continue
+        pane = PART_PANES[part]
+        ordered = sorted(items, key=lambda item: -item[0])  # large areas first, small on top
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": [f for _, f in ordered]},
+            style_function=_style_from_properties,
+            highlight_function=_highlight,
+            on_each_feature=ON_EACH_FEATURE,
+            marker=folium.CircleMarker(radius=6) if part == "points" else None,
+            smooth_factor=0.5,
+            control=False,
+            **({"pane": pane} if pane and part != "points" else {}),
+        ).add_to(group)
+    group.add_to(fmap)
+
+
+def area_km2(gdf: Any) -> list[float]:
+    """Area of each feature in km² (equal-area EPSG:6933; 0 for points and lines).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point, box
+    >>> squares = gpd.GeoSeries([box(44, 39, 45, 40), Point(1, 1)], crs="EPSG:4326")
+    >>> [round(a, -2) for a in area_km2(squares)]
+    [9500.0, 0.0]
+    """
+    geoms = getattr(gdf, "geometry", gdf)
+    if not len(geoms):
+        return []
+    projected = geoms.to_crs("EPSG:6933").area / 1e6
+    return [float(a) if a == a else 0.0 for a in projected]
+
+
+def is_context_area(kind: str | None, area: float, source: str | None) -> bool:
+    """Whether a polygon is context, drawn as an outline only.
+
+    A region larger than ``LARGE_REGION_KM2`` (a continent, Eurasia), or a region the
+    gazetteer derives as the union of several places (the South Caucasus = three countries):
+    filled, such areas stack into one wash over the countries they cover.
+
+    Examples
+    --------
+    >>> is_context_area("region", 6e6, "derived from: france, spain")
+    True
+    >>> is_context_area("region", 1.7e5, "derived from: armenia, azerbaijan, georgia")
+    True
+    >>> is_context_area("region", 4458, "Natural Earth"), is_context_area("country", 9e6, None)
+    (False, False)
+    """
+    if kind != "region":
+        return False
+    union = bool(source) and str(source).startswith("derived from:") and "," in str(source)
+    return area > LARGE_REGION_KM2 or union
+
+
+def clip_free_outline(
+    geom: Any,
+    clip_box: tuple[float, float, float, float] | None = None,
+    tolerance: float = 1e-6,
+) -> Any | None:
+    """Outline of polygon ``geom`` without the edges of the box its data was clipped to.
+
+    The regional boundaries are clipped to ``settings.REGION_BBOX``: their true outline is
+    the polygon's boundary minus the stretches that run along the box. ``None`` when the
+    polygon has no stretch along a box edge (its plain outline is already true).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> clip_free_outline(box(44, 39, 45, 40), (42, 36.5, 52, 43.5)) is None
+    True
+    >>> round(clip_free_outline(box(42, 39, 45, 40), (42, 36.5, 52, 43.5)).length, 4)
+    5.0
+    """
+    from shapely.geometry import box
+
+    from geo import settings
+
+    if geom is None or not geom.geom_type.endswith("Polygon"):
+        return None
+    edges = box(*(clip_box or settings.REGION_BBOX)).boundary.buffer(tolerance)
+    outline = geom.boundary
+    if not outline.intersects(edges):
+        return None
+    trimmed = outline.difference(edges)
+    return trimmed if trimmed.length < outline.length - 100 * tolerance else None
+
+
+def layer_parts(
+    gdf: Any, link_base: str = "/", link_target: str = "_blank"
+) -> dict[str, list[tuple[float, dict[str, Any]]]]:
+    """Split a layer into the GeoJSON features of each drawing part, with their areas (km²).
+
+    Parts: ``context`` (outline-only regions, see :func:`is_context_area`), ``areas``,
+    ``lines`` and ``points``. A polygon clipped to the regional box is drawn without stroke,
+    followed by a non-interactive outline feature (``rm_outline``) without the box's edges.
+    """
     import shapely
 
+    parts: dict[str, list[tuple[float, dict[str, Any]]]] = {
+        "context": [],
+        "areas": [],
+        "lines": [],
+        "points": [],
+    }
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    for record, geom in zip(gdf[columns].to_dict("records"), gdf.geometry.values, strict=True):
+    records = gdf[columns].to_dict("records")
+    for record, geom, area in zip(records, gdf.geometry.values, area_km2(gdf), strict=True):
         if geom is None or geom.is_empty:
             continue
+        kind, source = record.get("kind"), _opt(record.get("source"))
+        polygon = geom.geom_type.endswith("Polygon")
+        context = polygon and is_context_area(kind, area, source)
         style = style_for(
-            record.get("kind"),
+            kind,
             _opt(record.get("status")),
             _opt(record.get("precision")),
             _opt_int(record.get("geo_precision")),
             geom.geom_type,
-            _opt(record.get("source")),
+            source,
+            context=context,
         )
-        yield {
-            "type": "Feature",
-            "geometry": _round(shapely.geometry.mapping(display_geometry(geom)), 4),
-            "properties": {
-                "id": str(record.get("id", "")),
-                "rm_style": style,
-                "rm_tip": tooltip_html(record),
-                "rm_pop": popup_html(record, link_base=link_base, link_target=link_target),
+        shown = display_geometry(geom)
+        feature_id = str(record.get("id", ""))
+        outline = clip_free_outline(geom) if polygon else None  # before simplifying
+        if outline is not None:
+            outline = display_geometry(outline)
+        if outline is not None:
+            style = style | {"stroke": False}
+        if geom.geom_type.endswith("Point"):
+            style = style | {"pane": POINT_PANE[0]}  # folium merges it into the marker options
+        part = "points" if "pane" in style else "context" if context else "areas"
+        if not polygon and part != "points":
+            part = "lines"
+        parts[part].append(
+            (
+                area,
+                {
+                    "type": "Feature",
+                    "geometry": _round(shapely.geometry.mapping(shown), 4),
+                    "properties": {
+                        "id": feature_id,
+                        "rm_style": style,
+                        "rm_tip": tooltip_html(record),
+                        "rm_pop": popup_html(record, link_base=link_base, link_target=link_target),
+                    },
+                },
+            )
+        )
+        if outline is not None and not outline.is_empty:
+            line_style = {k: v for k, v in style.items() if not k.startswith("fill")}
+            line_style.update(stroke=True, fill=False)
+            parts[part].append(
+                (
+                    area - 1e-6,  # drawn right after its polygon
+                    {
+                        "type": "Feature",
+                        "geometry": _round(shapely.geometry.mapping(outline), 4),
+                        "properties": {
+                            "id": f"{feature_id}#outline",
+                            "rm_style": line_style,
+                            "rm_outline": True,
+                        },
+                    },
+                )
+            )
+    return parts
+
+
+def _add_highlight(fmap: folium.Map, name: str, geom: Any) -> None:
+    """Mark the searched place on top of everything: a bold orange outline or ring, its name."""
+    import shapely
+
+    if geom is None or geom.is_empty:
+        return
+    style = _found_style({})
+    group = folium.FeatureGroup(name=f"Search result: {escape_text(name)}", show=True)
+    if geom.geom_type.endswith("Point"):
+        for point in getattr(geom, "geoms", [geom]):
+            folium.CircleMarker(
+                (point.y, point.x), radius=16, pane=FOCUS_PANE[0], interactive=False, **style
+            ).add_to(group)
+    else:
+        shown = display_geometry(geom)
+        line = clip_free_outline(geom) if geom.geom_type.endswith("Polygon") else None
+        line = display_geometry(line) if line is not None else None
+        if line is None:
+            line = shown.boundary if shown.geom_type.endswith("Polygon") else shown
+        folium.GeoJson(
+            {
+                "type": "Feature",
+                "geometry": _round(shapely.geometry.mapping(line), 4),
+                "properties": {"id": "rm-search-result"},
             },
-        }
+            style_function=_found_style,  # a module function: the map is pickled
+            pane=FOCUS_PANE[0],
+            interactive=False,
+            control=False,
+        ).add_to(group)
+    anchor = geom.representative_point()
+    label = (round(anchor.y, 4), round(anchor.x, 4), escape_text(name), "rm-label-found")
+    LabelLayer([label], "search label", pane=FOCUS_PANE[0], control=False).add_to(group)
+    group.add_to(fmap)
+
+
+#: Colour of the searched place's mark.
+FOUND_COLOR = "#f08c00"
+
+
+def _found_style(_feature: Mapping[str, Any]) -> dict[str, Any]:
+    return {"color": FOUND_COLOR, "weight": 4, "opacity": 1.0, "fill": False}
 
 
 def display_geometry(geom: Any, detail: float = 800.0) -> Any:

@@ -18,7 +18,9 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +28,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 HOSTILE = ROOT / "tests" / "data" / "articles" / "hostile.txt"
+FINDER = '[data-testid="stSidebar"] input[aria-label="Find a place"]'
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -169,7 +172,9 @@ def enter_map(driver: webdriver.Chrome, timeout: float = 60) -> None:
         )
     )
     driver.switch_to.frame(frame)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-overlay-pane svg path"))
+    wait.until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-pane svg path.leaflet-interactive")
+    )
 
 
 def test_map_renders_offline_with_every_layer(app_url: str, browser: webdriver.Chrome) -> None:
@@ -197,8 +202,10 @@ def test_map_renders_offline_with_every_layer(app_url: str, browser: webdriver.C
     shot(browser, "01-map-offline")
     # data layers are listed with their counts and shown; online tiles are offered but off
     counted = {k: re.search(r"\((\d+)\)$", k) for k in overlays}
-    data_layers = {k: v for k, v in overlays.items() if counted[k]}
+    context = {k: v for k, v in overlays.items() if k.startswith("Large regions (context)")}
+    data_layers = {k: v for k, v in overlays.items() if counted[k] and k not in context}
     assert data_layers and all(data_layers.values()), overlays
+    assert not any(context.values()), context  # continents are context: off by default
     shown = sum(int(counted[k].group(1)) for k in data_layers)
     assert features == shown > 0
     assert not any(v for k, v in overlays.items() if "online" in k)
@@ -215,23 +222,50 @@ def test_popup_link_opens_the_article_at_the_sentence(
 ) -> None:
     browser.get(app_url)
     enter_map(browser)
-    opened = browser.execute_script(
+    # the town with the most quotes whose disc is the topmost element at
+    # its centre and that lies inside a drawn area: a click there must open the point's popup,
+    # not the region's under it
+    target = browser.execute_script(
         """
-        var best = null;
-        window.map.eachLayer(function (l) {
+        var map = window.map, box = map.getContainer().getBoundingClientRect();
+        var areas = [], best = null;
+        map.eachLayer(function (l) {
             var p = l.feature && l.feature.properties;
-            if (p && p.rm_pop && p.rm_pop.indexOf('rm-open') >= 0 && l.getPopup
-                && (!best || p.rm_pop.length > best.feature.properties.rm_pop.length)) {
-                best = l;
+            if (p && p.rm_pop && l.getBounds && !l.getLatLng) { areas.push(l); }
+        });
+        map.eachLayer(function (l) {
+            var p = l.feature && l.feature.properties;
+            if (!(p && p.rm_pop && l.getLatLng && l._path)) { return; }
+            if (p.rm_pop.indexOf('rm-open') < 0) { return; }
+            // a place, not an incident: its quote links land on a place mention
+            if (p.rm_tip.indexOf('rm-tip">incident') >= 0) { return; }
+            var xy = map.latLngToContainerPoint(l.getLatLng());
+            var x = box.left + xy.x, y = box.top + xy.y;
+            if (x < box.left + 60 || y < box.top + 60 || x > box.right - 60
+                || y > box.bottom - 60) { return; }
+            if (document.elementFromPoint(x, y) !== l._path) { return; }
+            var inside = areas.some(function (a) { return a.getBounds().contains(l.getLatLng()); });
+            if (inside && (!best || p.rm_pop.length > best.l.feature.properties.rm_pop.length)) {
+                best = {l: l, dx: xy.x - box.width / 2, dy: xy.y - box.height / 2};
             }
         });
-        if (best) { best.openPopup(); return best.feature.properties.id; }
-        return null;
+        if (!best) { return null; }
+        window.rmClicked = best.l;
+        return {id: best.l.feature.properties.id, dx: best.dx, dy: best.dy};
         """
     )
-    assert opened, "no feature with a quoting sentence on the map"
+    assert target, "no clickable point with a quoting sentence inside an area on the map"
+    container = browser.find_element(By.CSS_SELECTOR, ".leaflet-container")
+    ActionChains(browser).move_to_element_with_offset(
+        container, round(target["dx"]), round(target["dy"])
+    ).click().perform()
     link = WebDriverWait(browser, 10).until(
         lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, ".leaflet-popup a.rm-open")), None)
+    )
+    assert browser.execute_script("return window.rmClicked.isPopupOpen();"), target
+    heading = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup .rm-pop-h").text
+    assert heading and heading in browser.execute_script(
+        "return window.rmClicked.feature.properties.rm_pop;"
     )
     item = link.find_element(By.XPATH, "./ancestor::li")
     surface = item.find_element(By.TAG_NAME, "mark").get_attribute("textContent")
@@ -323,3 +357,67 @@ def test_unsafe_article_id_gets_a_clear_message(app_url: str, browser: webdriver
     assert "is not a valid article id" in error.text
     assert "root:" not in browser.page_source
     shot(browser, "06-unsafe-id")
+
+
+def test_search_zooms_to_and_marks_the_place(app_url: str, browser: webdriver.Chrome) -> None:
+    browser.get(app_url)
+    enter_map(browser)
+    browser.switch_to.default_content()
+    finder = WebDriverWait(browser, 30).until(
+        lambda d: next(
+            iter(d.find_elements(By.CSS_SELECTOR, FINDER)),
+            None,
+        )
+    )
+    finder.click()
+    finder.send_keys("Syunik")
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[role="option"]'))
+    finder.send_keys(Keys.ENTER)
+
+    # the map is rebuilt with the searched place marked by an orange outline and its name
+    def marked(d: webdriver.Chrome) -> str | None:
+        d.switch_to.default_content()
+        frames = d.find_elements(By.CSS_SELECTOR, 'iframe[src*="streamlit_folium"]')
+        if not frames:
+            return None
+        d.switch_to.frame(frames[0])
+        found = d.find_elements(By.CSS_SELECTOR, ".rm-label-found")
+        return found[0].get_attribute("textContent") if found else None
+
+    label = WebDriverWait(browser, 60).until(marked)
+    assert label.startswith("Syunik"), label
+    outline = browser.find_elements(By.CSS_SELECTOR, ".leaflet-rm-focus-pane path")
+    assert outline and outline[0].get_attribute("stroke") == "#f08c00"
+    browser.switch_to.default_content()
+    time.sleep(0.5)
+    shot(browser, "07-search-marked")
+
+
+def test_charts_and_downloads_screenshots(app_url: str, browser: webdriver.Chrome) -> None:
+    browser.get(app_url)
+    enter_map(browser)
+    browser.switch_to.default_content()
+    buttons = [
+        b.text
+        for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDownloadButton"] button')
+    ]
+    assert "All layers · GeoJSON" in buttons and "All layers · GeoPackage" in buttons
+    assert not any(b.endswith("…") for b in buttons), buttons
+    browser.execute_script(
+        "arguments[0].scrollIntoView()",
+        browser.find_element(By.CSS_SELECTOR, '[data-testid="stDownloadButton"]'),
+    )
+    shot(browser, "08-downloads")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Charts']").click()
+    WebDriverWait(browser, 60).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')) >= 4
+    )
+    time.sleep(1.5)
+    shot(browser, "09-charts")
+    charts = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"]')
+    browser.execute_script("arguments[0].scrollIntoView()", charts[2])
+    time.sleep(0.5)
+    shot(browser, "10-charts-per-place")
+    browser.execute_script("arguments[0].scrollIntoView()", charts[3])
+    time.sleep(0.5)
+    shot(browser, "11-charts-heat-map")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import pickle
 import re
 
 import folium
@@ -276,6 +278,146 @@ def test_fallback_features_are_dotted() -> None:
     assert style["dashArray"] == "2 3"
 
 
+def test_statuses_have_distinct_dash_patterns() -> None:
+    broken = {k: v for k, v in maps.STATUS_DASHES.items() if k != "existing"}
+    assert maps.STATUS_DASHES["existing"] is None
+    assert None not in broken.values() and len(set(broken.values())) == len(broken)
+    assert maps.STATUS_DASHES["former"] != maps.STATUS_DASHES["closed"]
+
+
+@pytest.mark.parametrize(
+    ("geom_type", "fill"),
+    [("Point", True), ("MultiPoint", True), ("Polygon", True), ("LineString", False)],
+)
+def test_points_and_areas_are_filled_so_their_whole_shape_is_clickable(geom_type, fill) -> None:
+    style = maps.style_for("incident", None, "approximate", 3, geom_type)
+    assert style["fill"] is fill
+    if fill:
+        assert style["fillOpacity"] > 0
+
+
+def feature_collections(html: str) -> list[tuple[dict, str | None]]:
+    """Every GeoJSON layer of a rendered map: its data and its ``pane`` option (or None)."""
+    out = []
+    for name in re.findall(r"function (geo_json_\w+)_add \(data\)", html):
+        data = re.search(rf"{name}_add\((\{{.*?\}})\);\n", html, re.S)
+        options = re.search(rf"var {name} = L\.geoJson\(null, \{{(.*?)\}}\);", html, re.S)
+        pane = re.search(r'"pane": "([\w-]+)"', options.group(1)) if options else None
+        if data:
+            out.append((json.loads(data.group(1)), pane.group(1) if pane else None))
+    return out
+
+
+def pane_z(html: str) -> dict[str, int]:
+    panes = dict(re.findall(r'createPane\(\s*"([\w-]+)"\);\s*\w+\.style\.zIndex = (\d+)', html))
+    return {name: int(z) for name, z in panes.items()}
+
+
+def test_points_are_drawn_above_lines_and_lines_above_areas(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    z = pane_z(html)
+    assert z[maps.AREA_PANE[0]] < 400 < z[maps.POINT_PANE[0]] < 650  # 400: Leaflet's lines
+    by_kind = {}
+    for data, pane in feature_collections(html):
+        for feature in data["features"]:
+            style = feature["properties"]["rm_style"]
+            by_kind[feature["properties"]["id"]] = (feature["geometry"]["type"], pane, style)
+    assert by_kind["goris"][2]["pane"] == maps.POINT_PANE[0]  # points: in the marker options
+    assert by_kind["goris"][2]["fill"] is True
+    assert by_kind["syunik"][1] == maps.AREA_PANE[0]
+    assert by_kind["zc"][1] is None  # lines stay in the overlay pane
+
+
+def region_row(id_: str, source: str = "Natural Earth", precision: str = "exact") -> dict:
+    return {
+        "id": id_,
+        "name": id_.title(),
+        "kind": "region",
+        "status": None,
+        "precision": precision,
+        "geo_precision": 3,
+        "source": source,
+        "claimed_by": [],
+        "provenance": provenance(),
+        "mention_count": 1,
+        "article_count": 1,
+    }
+
+
+def test_large_and_union_regions_are_outline_only_context() -> None:
+    regions = layer(
+        [
+            region_row("europe", "derived from: france, spain", "approximate"),
+            region_row("big", "hand-drawn"),  # a single region larger than the threshold
+            region_row("south_caucasus", "derived from: armenia, azerbaijan, georgia"),
+            region_row("syunik"),
+            region_row("lachin"),
+        ],
+        [
+            Polygon([(-10, 36), (40, 36), (40, 70), (-10, 70)]),
+            Polygon([(60, 40), (75, 40), (75, 50), (60, 50)]),
+            Polygon([(43, 38.5), (50.5, 38.5), (50.5, 42), (43, 42)]),
+            Polygon([(45.9, 38.9), (46.6, 38.9), (46.6, 39.8), (45.9, 39.8)]),
+            Polygon([(46.4, 39.5), (46.6, 39.5), (46.6, 39.7), (46.4, 39.7)]),
+        ],
+    )
+    parts = maps.layer_parts(regions)
+    context = {f["properties"]["id"]: f for _, f in parts["context"]}
+    areas = [f["properties"]["id"] for _, f in parts["areas"]]
+    assert set(context) == {"europe", "big", "south_caucasus"}
+    assert all(f["properties"]["rm_style"]["fill"] is False for f in context.values())
+    assert sorted(areas) == ["lachin", "syunik"]
+    html = maps.map_html(maps.build_map({"regions": regions}))
+    # context regions get their own layer, off by default; the rest sit largest first
+    assert f"{maps.CONTEXT_LAYER_TITLE} (3)" in html and '"Regions (2)"' in html
+    groups = re.findall(r"var (feature_group_\w+) = L\.featureGroup", html)
+    shown = [g for g in groups if f"{g}.addTo(map_" in html]
+    assert len(groups) == 2 and len(shown) == 1
+    ordered = [
+        f["properties"]["id"]
+        for data, pane in feature_collections(html)
+        if pane == maps.AREA_PANE[0]
+        for f in data["features"]
+    ]
+    assert ordered == ["syunik", "lachin"]
+
+
+def test_clipped_data_polygon_gets_an_outline_without_the_box_edges() -> None:
+    georgia = layer(
+        [{**region_row("georgia"), "kind": "country"}],
+        [Polygon([(42, 41), (44, 41), (44, 43.5), (42, 43.5)])],
+    )
+    (fill, outline) = [f for _, f in maps.layer_parts(georgia)["areas"]]
+    assert fill["properties"]["rm_style"]["stroke"] is False and "rm_pop" in fill["properties"]
+    assert outline["properties"]["rm_outline"] is True and "rm_pop" not in outline["properties"]
+    assert outline["properties"]["rm_style"]["fill"] is False
+    assert box_edge_points(outline["geometry"]) == []
+    inside = layer([region_row("syunik")], [Polygon([(45, 39), (46, 39), (46, 40), (45, 40)])])
+    ((_, only),) = maps.layer_parts(inside)["areas"]
+    assert "stroke" not in only["properties"]["rm_style"]
+
+
+def test_layer_control_is_collapsed_and_legend_foldable(layers) -> None:
+    html = maps.map_html(maps.build_map(layers))
+    assert re.search(r'L\.control\.layers\([^;]*"collapsed": true', html, re.S)
+    legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", html).group(1))
+    assert legend.startswith("<details open><summary>Legend</summary>")
+
+
+def test_search_highlight_marks_the_place_and_escapes_its_name(layers) -> None:
+    plain = maps.map_html(maps.build_map(layers))
+    html = maps.map_html(
+        maps.build_map(layers, highlight=("<b>Syunik</b>", Point(46.2, 39.3).buffer(0.3)))
+    )
+    assert "Search result" not in plain and '"rm-label-found"]' in html
+    # the name is HTML-escaped, then JSON-escaped by the template (& → \\u0026)
+    assert "\\u0026lt;b\\u0026gt;Syunik" in html and "<b>Syunik</b>" not in html
+    assert f'"pane": "{maps.FOCUS_PANE[0]}"' in html and maps.FOUND_COLOR in html
+    pickle.loads(pickle.dumps(maps.build_map(layers, highlight=("X", Point(1, 1).buffer(1)))))
+    point = maps.map_html(maps.build_map(layers, highlight=("Goris", Point(46.34, 39.51))))
+    assert re.search(r"L\.circleMarker\(\s*\[39\.51, 46\.34\]", point)
+
+
 def test_legend_lists_what_is_on_the_map(layers) -> None:
     html = maps.map_html(maps.build_map(layers))
     legend = json.loads(re.search(r"div\.innerHTML = (\".*?\");", html).group(1))
@@ -324,10 +466,73 @@ def test_prepare_basemap_from_boundaries() -> None:
         ),
     )
     basemap = maps.prepare_basemap(boundaries)
-    assert len(basemap.countries["features"]) == 2
+    tiers = [f["properties"]["tier"] for f in basemap.countries["features"]]
+    assert sorted(tiers) == ["countries", "outline", "world"]
     assert len(basemap.admin1["features"]) == 1
     assert "&lt;Armenia&gt;" in [label[2] for label in basemap.labels]
     assert json.loads(maps.basemap_json(basemap))["labels"]
+
+
+CLIP_BOX = (42.0, 36.5, 52.0, 43.5)
+
+
+def box_edge_points(geojson: dict, bbox: tuple = CLIP_BOX) -> list:
+    """Consecutive vertex pairs of a (Multi)LineString that run along an edge of ``bbox``."""
+    lines = (
+        geojson["coordinates"] if geojson["type"] == "MultiLineString" else [geojson["coordinates"]]
+    )
+    along = []
+    for line in lines:
+        for (x0, y0), (x1, y1) in itertools.pairwise(line):
+            for value, a, b in ((bbox[0], x0, x1), (bbox[2], x0, x1)):
+                if a == b == value:
+                    along.append(((x0, y0), (x1, y1)))
+            for value, a, b in ((bbox[1], y0, y1), (bbox[3], y0, y1)):
+                if a == b == value:
+                    along.append(((x0, y0), (x1, y1)))
+    return along
+
+
+def test_basemap_outlines_leave_out_the_clip_box_edges() -> None:
+    from types import SimpleNamespace
+
+    from geo import settings
+
+    assert settings.REGION_BBOX == CLIP_BOX
+    # a country cut by the box's western (lon 42) and northern (lat 43.5) edges
+    clipped = Polygon([(42, 41), (44, 41), (44, 43.5), (42, 43.5)])
+    boundaries = SimpleNamespace(
+        countries=gpd.GeoDataFrame(
+            {"iso_a3": ["GEO"], "name": ["Georgia"]}, geometry=[clipped], crs="EPSG:4326"
+        )
+    )
+    features = maps.prepare_basemap(boundaries).countries["features"]
+    (fill,) = [f for f in features if f["properties"]["tier"] == "countries"]
+    (outline,) = [f for f in features if f["properties"]["tier"] == "outline"]
+    assert maps.COUNTRY_STYLES["countries"]["stroke"] is False
+    assert maps.COUNTRY_STYLES["outline"]["fill"] is False
+    assert fill["geometry"]["type"] == "Polygon"
+    assert outline["geometry"]["type"].endswith("LineString")
+    assert box_edge_points(outline["geometry"]) == []
+    # the two real sides survive: lat 41 from lon 42 to 44 and lon 44 from lat 41 to 43.5
+    assert maps.clip_free_outline(clipped).length == pytest.approx(2 + 2.5)
+
+
+@pytest.mark.parametrize(
+    ("polygon", "expected_length"),
+    [
+        (Polygon([(44, 39), (45, 39), (45, 40), (44, 40)]), None),  # inside: plain outline
+        (Polygon([(42, 39), (45, 39), (45, 40), (42, 40)]), 3 + 1 + 3),  # west edge cut
+        (Polygon([(42, 36.5), (52, 36.5), (52, 43.5), (42, 43.5)]), None),  # the box itself
+        (LineString([(42, 39), (45, 39)]), None),  # not a polygon
+    ],
+)
+def test_clip_free_outline(polygon, expected_length) -> None:
+    outline = maps.clip_free_outline(polygon)
+    if expected_length is None:
+        assert outline is None or outline.is_empty
+    else:
+        assert outline.length == pytest.approx(expected_length)
 
 
 def test_prepare_basemap_of_nothing() -> None:
