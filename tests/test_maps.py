@@ -535,6 +535,96 @@ def test_clip_free_outline(polygon, expected_length) -> None:
         assert outline.length == pytest.approx(expected_length)
 
 
+def _outline_pairs_along_box(features: list) -> list:
+    return [
+        pair
+        for f in features
+        if f["properties"]["tier"] == "outline"
+        for pair in box_edge_points(f["geometry"])
+    ]
+
+
+def test_basemap_draws_regional_countries_beyond_the_box_without_a_seam() -> None:
+    from types import SimpleNamespace
+
+    from shapely.geometry import shape
+
+    # coarse Turkey reaches west of the box; the detailed one is clipped at lon 42
+    coarse = Polygon([(36, 37), (44, 37), (44, 41), (36, 41)])
+    detailed = Polygon([(42, 37), (44, 37), (44, 41), (42, 41)])
+    boundaries = SimpleNamespace(
+        world_regional=gpd.GeoDataFrame(
+            {"iso_a3": ["TUR"], "name": ["Turkey"]}, geometry=[coarse], crs="EPSG:4326"
+        ),
+        countries=gpd.GeoDataFrame(
+            {"iso_a3": ["TUR"], "name": ["Turkey"]}, geometry=[detailed], crs="EPSG:4326"
+        ),
+    )
+    features = maps.prepare_basemap(boundaries).countries["features"]
+    (context,) = [
+        f
+        for f in features
+        if f["properties"].get("context") == "beyond_box" and f["properties"]["tier"] == "countries"
+    ]
+    fill = shape(context["geometry"])
+    assert fill.covers(Point(41, 39)) and not fill.covers(Point(43, 39))
+    assert fill.intersection(Polygon([(42, 37), (44, 37), (44, 41), (42, 41)])).area == 0
+    # filled like the detailed countries (no stroke), beneath them, outlines on top
+    tiers = [f["properties"]["tier"] for f in features]
+    assert tiers == ["countries", "countries", "outline", "outline"]
+    assert features.index(context) == 0
+    assert _outline_pairs_along_box(features) == []
+    # outline: the detailed one (3 real sides) and the coarse one beyond (3 real sides)
+    lines = [shape(f["geometry"]) for f in features if f["properties"]["tier"] == "outline"]
+    assert sorted(round(line.length, 6) for line in lines) == [2 + 4 + 2, 6 + 4 + 6]
+
+
+@pytest.mark.parametrize("frame", [None, "empty"])
+def test_basemap_without_world_regional_has_no_context(frame) -> None:
+    from types import SimpleNamespace
+
+    square = Polygon([(44, 39), (46, 39), (46, 41), (44, 41)])
+    countries = gpd.GeoDataFrame({"name": ["A"]}, geometry=[square], crs="EPSG:4326")
+    extra = {} if frame is None else {"world_regional": countries.iloc[:0]}
+    basemap = maps.prepare_basemap(SimpleNamespace(countries=countries, **extra))
+    assert not [f for f in basemap.countries["features"] if "context" in f["properties"]]
+
+
+@pytest.fixture(scope="module")
+def bundled_basemap():
+    from geo.boundaries import load_boundaries
+
+    return maps.prepare_basemap(load_boundaries())
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [(41.0, 41.0), (60.0, 35.0), (33.0, 39.0), (40.0, 55.0), (44.5, 40.2), (49.0, 37.5)],
+)
+def test_bundled_basemap_covers_land_on_both_sides_of_the_box_edge(
+    bundled_basemap, lon, lat
+) -> None:
+    from shapely.geometry import shape
+
+    fills = [
+        shape(f["geometry"])
+        for f in bundled_basemap.countries["features"]
+        if f["properties"]["tier"] != "outline"
+    ]
+    assert any(fill.covers(Point(lon, lat)) for fill in fills)
+
+
+def test_bundled_basemap_outlines_never_run_along_the_box(bundled_basemap) -> None:
+    features = bundled_basemap.countries["features"]
+    assert any(f["properties"].get("context") == "beyond_box" for f in features)
+    assert _outline_pairs_along_box(features) == []
+
+
+def test_basemap_file_name_carries_the_new_format() -> None:
+    # format 5: the regional countries beyond the box; older cached files lack them
+    assert maps.BASEMAP_FORMAT >= 5
+
+
 def test_prepare_basemap_of_nothing() -> None:
     from types import SimpleNamespace
 
