@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import re
 import statistics
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -480,12 +482,14 @@ def choose_place(
     span: Span,
     ftext: str,
     matcher: Matcher,
-    context_points: Sequence[tuple[float, float]] = (),
+    context_points: Sequence[tuple[float, float]] | ArticleContext = (),
 ) -> tuple[str, str]:
     """Pick the place a (possibly shared) alias names; return ``(place_id, reason)``.
 
     Order: context cue words within ``CUE_WINDOW_WORDS`` words, then nearness to the article's
-    other (unambiguous) places, then ``default_for``, then kind priority.
+    other (unambiguous) places, then ``default_for``, then kind priority. ``context_points``
+    is the points of those places, or an ``ArticleContext`` built once per article (which
+    keeps the choice linear in the article's length).
     """
     ids = list(dict.fromkeys(e.place_id for e in span.entries))
     surface = span.entries[0].alias
@@ -526,20 +530,80 @@ def choose_place(
     )
 
 
+class ArticleContext:
+    """The points of an article's unambiguous places, built once per article.
+
+    ``median_km(place_id, point)`` is the median distance from ``point`` to those points. It
+    is computed from the distinct points and their counts (an article names the same few
+    places over and over), and remembered per place, so resolving every ambiguous mention of
+    a long article costs time linear in its length.
+
+    Examples
+    --------
+    >>> ctx = ArticleContext([(0.0, 0.0), (0.0, 0.0), (0.0, 1.0)])
+    >>> len(ctx), round(ctx.median_km("x", (0.0, 1.0)))
+    (3, 111)
+    >>> len(ArticleContext([]))
+    0
+    """
+
+    def __init__(self, points: Iterable[tuple[float, float]]) -> None:
+        self._counts: Counter[tuple[float, float]] = Counter(points)
+        self._total = sum(self._counts.values())
+        self._medians: dict[str, float] = {}
+
+    def __len__(self) -> int:
+        return self._total
+
+    def median_km(self, place_id: str, point: tuple[float, float]) -> float:
+        """Median great-circle distance (km) from ``point`` to the article's points."""
+        if place_id not in self._medians:
+            distances = sorted((_haversine_km(point, p), n) for p, n in self._counts.items())
+            self._medians[place_id] = _weighted_median(distances, self._total)
+        return self._medians[place_id]
+
+
+def _weighted_median(values: Sequence[tuple[float, int]], total: int) -> float:
+    """``statistics.median`` of sorted ``(value, count)`` pairs holding ``total`` values.
+
+    Examples
+    --------
+    >>> _weighted_median([(1.0, 1), (2.0, 2), (9.0, 1)], 4)
+    2.0
+    >>> _weighted_median([(1.0, 1), (3.0, 1)], 2)
+    2.0
+    """
+    wanted = (total - 1) // 2, total // 2
+    found: list[float] = []
+    seen = 0
+    for value, count in values:
+        while len(found) < 2 and seen <= wanted[len(found)] < seen + count:
+            found.append(value)
+        seen += count
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
+
+
 def _nearest_place(
     places: Sequence[Place],
     matcher: Matcher,
-    context_points: Sequence[tuple[float, float]],
+    context_points: Sequence[tuple[float, float]] | ArticleContext,
 ) -> tuple[Place, float, float] | None:
     """Find the place clearly nearest (under half the distance) to the article's other places."""
-    if len(context_points) < 2:
+    context = (
+        context_points
+        if isinstance(context_points, ArticleContext)
+        else ArticleContext(context_points)
+    )
+    if len(context) < 2:
         return None
     scored = []
     for place in places:
         point = matcher.points.get(place.id)
         if point is None:
             return None
-        scored.append((statistics.median(_haversine_km(point, p) for p in context_points), place))
+        scored.append((context.median_km(place.id, point), place))
     scored.sort(key=lambda item: item[0])
     (near, place), (second, _) = scored[0], scored[1]
     if near * 2 < second:
@@ -671,8 +735,11 @@ _POLITY_BEFORE_RE = re.compile(
 )
 #: One capitalised name (up to four words, "U.S.", "Nagorno-Karabakh"), for coordinated lists.
 _LIST_NAME = r"(?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:\s*\([^()]{0,30}\))?"
+#: "A and", "A, B and", "A, B, and" (serial comma) open a list; in "in A, and B …" a comma
+#: before "and" with no earlier list item ends the clause, so B is not governed by "in".
 _LIST_HEAD_RE = re.compile(
-    rf"(?<![\w.'’(-])(?:{_LIST_NAME}\s*,\s*)*{_LIST_NAME}\s*,?\s+(?:and|or|&)\s+(?:the\s+)?$"
+    rf"(?<![\w.'’(-])(?:(?:{_LIST_NAME}\s*,\s*)+{_LIST_NAME}\s*,?|{_LIST_NAME})"
+    r"\s+(?:and|or|&)\s+(?:the\s+)?$"
 )
 _LIST_MIDDLE_RE = re.compile(rf"(?<![\w.'’(-])(?:{_LIST_NAME}\s*,\s*)+$")
 _LIST_SEPARATOR_RE = re.compile(r"(?:,|\band|\bor|&)\s+(?:the\s+)?$")
@@ -1011,7 +1078,11 @@ def assign_role(
     ('locative', "'Azerbaijan' (a country) follows the spatial preposition 'into'")
     """
     surface = text[span.start : span.end]
-    head, listed = _strip_list(text[max(0, span.start - 160) : span.start], text[span.end :][:60])
+    if _in_dateline(text, span.start, span.end):
+        return "locative", f"'{surface}' is in the dateline (where the story was filed)"
+    head, listed = _strip_list(
+        text[max(0, span.start - 160) : span.start], text[span.end : span.end + 60]
+    )
     attributive = _attributive_cue(text, span, ftext, head)
     if attributive:
         return "attributive", attributive
@@ -1043,6 +1114,40 @@ def assign_role(
     return _metonymic_reason(surface, who, before, after_f)
 
 
+_DATELINE_WORD = r"[A-Z][\w.'’-]*"
+_DATELINE_NAME = rf"{_DATELINE_WORD}(?:[ \t]+{_DATELINE_WORD}){{0,3}}"
+_DATELINE_CAPS = r"[A-Z][A-Z.'’-]+(?:[ \t]+[A-Z][A-Z.'’-]+){0,3}"
+#: "YEREVAN —", "TBILISI, Georgia —", "MOSCOW (Reuters) -", "Kyiv, Ukraine (AP) —",
+#: "MOSCOW, Jan 5 (Reuters) -" opening a paragraph. A Title Case opening needs the comma part
+#: or the agency, so that a headline "Armenia – Azerbaijan talks" is no dateline.
+_DATELINE_RE = re.compile(
+    rf"[ \t]*(?:{_DATELINE_CAPS}(?:[ \t]*,[ \t]*{_DATELINE_NAME}(?:[ \t]+\d{{1,2}})?)?"
+    rf"(?:[ \t]*\([^()\n]{{1,40}}\))?"
+    rf"|{_DATELINE_NAME}(?:[ \t]*,[ \t]*{_DATELINE_NAME}(?:[ \t]+\d{{1,2}})?"
+    rf"(?:[ \t]*\([^()\n]{{1,40}}\))?|[ \t]*\([^()\n]{{1,40}}\)))"
+    r"[ \t]*(?:—|–|--|-)[ \t]+\S"
+)
+
+
+def _in_dateline(text: str, start: int, end: int) -> bool:
+    r"""Whether ``[start, end)`` lies in a dateline opening its line ("TBILISI, Georgia —").
+
+    Examples
+    --------
+    >>> t = "Intro\n\nTBILISI, Georgia — The talks began."
+    >>> _in_dateline(t, 7, 14), _in_dateline(t, 16, 23), _in_dateline(t, 26, 31)
+    (True, True, False)
+    >>> _in_dateline("Armenia – Azerbaijan talks resume", 0, 7)
+    False
+    """
+    window = max(0, start - 80)
+    line_start = text.rfind("\n", window, start) + 1
+    if line_start == 0 and window > 0:
+        return False  # no line start near: not the opening of a paragraph
+    match = _DATELINE_RE.match(text, line_start, min(len(text), line_start + 160))
+    return match is not None and end < match.end()
+
+
 def _metonymic_reason(surface: str, who: str, before: str, after_f: str) -> tuple[Role, str]:
     """Explain why a polity with no spatial cue stands for its state, people or army."""
     subject = _SUBJECT_RE.match(after_f)
@@ -1069,10 +1174,69 @@ def _metonymic_reason(surface: str, who: str, before: str, after_f: str) -> tupl
 
 _LOCATIVE_PREPOSITIONS = ("in", "near", "outside", "across", "at", "around", "inside")
 _OTHER_PREPOSITIONS = ("from", "to", "into", "through", "toward", "towards", "via", "between")
+#: "<area noun> of X" names a place whatever X is: "the village of Khachik", "city of Dnipro".
+_AREA_NOUNS = (
+    "village|villages|town|towns|city|cities|region|regions|province|district|county|oblast|"
+    "state|island|port|capital|suburb|suburbs|outskirts|municipality|governorate|prefecture|"
+    "settlement|hamlet|enclave|exclave|commune|republic"
+)
+#: Military force on a named target: "strikes on Odesa", "the siege of Mariupol".
+_FORCE_TRIGGER = (
+    r"(?:(?:air|missile |drone )?strikes?|attacks?|raids?|assaults?|offensive|shelling|"
+    r"bombing|bombardment|advance)[ \t\u00a0]+(?:on|against)|"
+    r"(?:siege|shelling|bombing|bombardment|capture|fall|liberation|occupation)[ \t\u00a0]+of"
+)
+_NAME = (
+    r"(?:(?:St|Ft|Mt|Pt)\.[ \t\u00a0]*)?[A-Z][a-z][\w'’-]*"
+    r"(?:[ \t\u00a0]+(?:(?:of|de|al|el|la|du|del)[ \t\u00a0]+)?[A-Z][a-z][\w'’-]*){0,3}"
+)
+_NAME_RE = re.compile(_NAME)
+#: Between the names of a list: ", ", " and ", " or ", ", and ".
+_NAME_LIST_SEPARATOR = (
+    r"(?:[ \t\u00a0]*,[ \t\u00a0]*(?:(?:and|or)[ \t\u00a0]+)?|[ \t\u00a0]+(?:and|or)[ \t\u00a0]+)"
+)
+#: A trigger, then a name or a list of names. Prepositions match in any case ("In Sukhumi,"
+#: opens a sentence); the names must be capitalised.
 _CANDIDATE_RE = re.compile(
-    r"\b(?P<prep>" + "|".join(_LOCATIVE_PREPOSITIONS + _OTHER_PREPOSITIONS) + r")\s+"
-    r"(?P<name>(?:(?:St|Ft|Mt|Pt)\.[ \t\u00a0]*)?[A-Z][a-z][\w'’-]*"
-    r"(?:[ \t\u00a0]+(?:(?:of|de|al|el|la|du|del)[ \t\u00a0]+)?[A-Z][a-z][\w'’-]*){0,3})"
+    r"\b(?P<prep>(?i:" + "|".join(_LOCATIVE_PREPOSITIONS + _OTHER_PREPOSITIONS) + r")|"
+    rf"(?:{_AREA_NOUNS})[ \t\u00a0]+of|{_FORCE_TRIGGER})\s+"
+    rf"(?P<name>{_NAME}(?:{_NAME_LIST_SEPARATOR}{_NAME}){{0,8}})"
+)
+#: Triggers after which a name the fallback cannot resolve is still listed (unresolved).
+_PLACE_TRIGGER_RE = re.compile(
+    rf"(?:{'|'.join(_LOCATIVE_PREPOSITIONS)}|(?:{_AREA_NOUNS}) of|dateline)", re.IGNORECASE
+)
+#: First words that open a person's name or title, not a place: "in Mr Smith's view".
+_PERSON_FIRST_WORDS = frozenset(
+    (
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "sir",
+        "president",
+        "prime",
+        "minister",
+        "sen",
+        "senator",
+        "rep",
+        "gov",
+        "governor",
+        "gen",
+        "general",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "sheikh",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "judge",
+        "justice",
+    )
 )
 _MONTHS_DAYS = frozenset(
     [
@@ -1206,58 +1370,174 @@ _PERSON_CUE_RE = re.compile(
 
 @dataclass(frozen=True)
 class NameCandidate:
-    """A capitalised name after a preposition that the gazetteer did not match."""
+    """A capitalised name after a preposition that the gazetteer did not match.
+
+    ``governed`` is false when the trigger governs something else: "in Kyiv's suburbs" puts
+    the suburbs, not necessarily a place named Kyiv, after "in".
+    """
 
     start: int
     end: int
     surface: str
     preposition: str
+    governed: bool = True
 
 
 def find_unknown_names(
     text: str, taken: Sequence[tuple[int, int]], known: Container[str] = ()
 ) -> list[NameCandidate]:
-    """Capitalised spans after place prepositions that overlap no gazetteer mention.
+    """Capitalised spans after place triggers that overlap no gazetteer mention.
+
+    Triggers are spatial prepositions in any case ("In Sukhumi,"), "<area noun> of" ("the
+    village of Khachik", "the city of Dnipro") and force on a target ("strikes on Odesa",
+    "the siege of Mariupol"). Every name of a list after a trigger counts ("in Poti and
+    Kutaisi", "in Zaporizhzhia, Dnipro and Kharkiv"); a comma without a closing "and"/"or"
+    ends the list ("in Kyiv, Zelensky said" gives Kyiv only).
 
     Conservative: months, weekdays, organisation-like names, names followed by a speech verb,
-    names after a capitalised "The" (mastheads), words in Title Case lines (headlines) and
-    words derived from a known name (``known`` holds folded aliases: "Azerbaijani") are
-    skipped.
+    names after a capitalised "The" (mastheads), people's titles ("Mr", "President"), words in
+    Title Case lines (headlines) and words derived from a known name (``known`` holds folded
+    aliases: "Azerbaijani") are skipped.
 
     Examples
     --------
     >>> [c.surface for c in find_unknown_names("He flew to Kapan and met Ann in May.", [])]
     ['Kapan']
+    >>> [c.surface for c in find_unknown_names("In Poti, Batumi and Kutaisi, it rained.", [])]
+    ['Poti', 'Batumi', 'Kutaisi']
+    >>> [c.surface for c in find_unknown_names("strikes on Odesa and the village of Khachik", [])]
+    ['Odesa', 'Khachik']
     >>> find_unknown_names("", [])
     []
     """
     found = []
+    overlaps = _overlap_test(taken)
     for match in _CANDIDATE_RE.finditer(text):
-        start, end = match.span("name")
-        surface = match.group("name")
-        possessive = re.search(r"['’]s?$", surface)
-        if possessive:
-            surface = surface[: possessive.start()]
-            end = start + len(surface)
-        words = surface.split()
-        while len(words) > 1 and words[-1].lower() in _MONTHS_DAYS:
-            words.pop()  # "Alexandria Friday"
-            surface = surface[: surface.rindex(words[-1]) + len(words[-1])]
-            end = start + len(surface)
-        if any(s < end and start < e for s, e in taken):
-            continue
-        if words[0].lower() in _MONTHS_DAYS or words[-1].lower() in _NOT_PLACE_WORDS:
-            continue
-        if words[0] == "The" or re.match(r"[ \t\u00a0]*(?:No\.\s*)?\d", text[end : end + 8]):
-            continue  # mastheads ("The Hill"), numbered things ("Section 907", "Article 9")
-        if _PERSON_CUE_RE.match(text[end : end + 20]):
-            continue
-        if len(words) == 1 and _derives_from_known(fold(surface), known):
-            continue
-        if _in_title_case_line(text, start):
-            continue
-        found.append(NameCandidate(start, end, surface, match.group("prep")))
+        trigger = " ".join(match.group("prep").lower().split())
+        for number, (start, end) in enumerate(_list_items(match)):
+            candidate = _check_candidate(text, start, end, known, first=number == 0)
+            if candidate is None:
+                break  # a list goes on in kind: "in June and State …" is no list of places
+            if overlaps(candidate[0], candidate[1]):
+                continue  # a gazetteer name: the list of places goes on
+            start, end, governed = candidate
+            found.append(NameCandidate(start, end, text[start:end], trigger, governed))
+    for start, end in _dateline_names(text):
+        candidate = _check_candidate(text, start, end, known)
+        if candidate is not None and not overlaps(start, end):
+            found.append(NameCandidate(start, end, text[start:end], "dateline"))
+    found.sort(key=lambda c: c.start)
     return found
+
+
+_LINE_NAME_RE = re.compile(r"[ \t]*([A-Z][\w.'’-]*(?:[ \t]+[A-Z][\w.'’-]*){0,3})")
+
+
+def _dateline_names(text: str) -> Iterator[tuple[int, int]]:
+    r"""Yield the ``(start, end)`` of the place opening each dateline ("ZUGDIDI, Georgia —").
+
+    Examples
+    --------
+    >>> t = "Head\nZUGDIDI, Georgia — Police said"
+    >>> [t[s:e] for s, e in _dateline_names(t)]
+    ['ZUGDIDI']
+    """
+    for line in re.finditer(r"^", text, re.MULTILINE):
+        start = line.start()
+        if _DATELINE_RE.match(text, start, min(len(text), start + 160)):
+            name = _LINE_NAME_RE.match(text, start)
+            if name:
+                yield name.span(1)
+
+
+def _list_items(match: re.Match[str]) -> list[tuple[int, int]]:
+    """Return the ``(start, end)`` of each listed name, cut at a comma not closed by "and".
+
+    Examples
+    --------
+    >>> m = _CANDIDATE_RE.search("in Kyiv, Zelensky met Biden")
+    >>> [m.string[s:e] for s, e in _list_items(m)]
+    ['Kyiv']
+    >>> m = _CANDIDATE_RE.search("in Kyiv, Lviv and Rivne, Ann said")
+    >>> [m.string[s:e] for s, e in _list_items(m)]
+    ['Kyiv', 'Lviv', 'Rivne']
+    """
+    base = match.start("name")
+    names = [(base + n.start(), base + n.end()) for n in _NAME_RE.finditer(match.group("name"))]
+    separators = [match.string[e:s] for (_, e), (s, _) in itertools.pairwise(names)]
+    closed = [i for i, sep in enumerate(separators) if re.search(r"\b(?:and|or)\b", sep)]
+    last_closed = closed[-1] if closed else -1
+    for i, sep in enumerate(separators):
+        if "," in sep and (i > last_closed or (i == 0 and i in closed)):
+            return names[: i + 1]  # "in Kyiv, Zelensky …", "in Poti, and Kutaisi was …"
+        if re.search(r"['’]s?$", match.string[names[i][0] : names[i][1]]):
+            return names[: i + 1]  # "in Kyiv's and …": the list ends at a possessive
+    return names
+
+
+def _check_candidate(
+    text: str, start: int, end: int, known: Container[str], *, first: bool = True
+) -> tuple[int, int, bool] | None:
+    """Trim and vet one capitalised name; return ``(start, end, governed)`` or ``None``.
+
+    A speech verb after a later name of a list belongs to the clause's subject ("Traders in
+    Lankaran and Ardabil said"), so it rules out only a first name ("from Bob said").
+    """
+    surface = text[start:end]
+    governed = True
+    possessive = re.search(r"['’]s?$", surface)
+    if possessive:
+        surface = surface[: possessive.start()]
+        end = start + len(surface)
+        governed = False
+    words = surface.split()
+    while len(words) > 1 and words[-1].lower() in _MONTHS_DAYS:
+        words.pop()  # "Alexandria Friday"
+        surface = surface[: surface.rindex(words[-1]) + len(words[-1])]
+        end = start + len(surface)
+    opening = re.sub(r"['’]s?$", "", words[0].lower())  # "Saturday’s"
+    if opening in _MONTHS_DAYS or opening in _PERSON_FIRST_WORDS:
+        return None
+    if words[-1].lower() in _NOT_PLACE_WORDS:
+        return None
+    if words[0] == "The" or re.match(r"[ \t\u00a0]*(?:No\.\s*)?\d", text[end : end + 8]):
+        return None  # mastheads ("The Hill"), numbered things ("Section 907", "Article 9")
+    if first and _PERSON_CUE_RE.match(text[end : end + 20]):
+        return None
+    if len(words) == 1 and _derives_from_known(fold(surface), known):
+        return None
+    if _in_title_case_line(text, start):
+        return None
+    return start, end, governed
+
+
+def _overlap_test(spans: Iterable[tuple[int, int]]) -> Callable[[int, int], bool]:
+    """Return a test ``(start, end) -> bool``: does ``[start, end)`` overlap ``spans``.
+
+    The spans are merged and sorted once; each test is a binary search.
+
+    Examples
+    --------
+    >>> hits = _overlap_test([(10, 14), (0, 3), (12, 20)])
+    >>> [hits(3, 10), hits(2, 4), hits(19, 30), hits(20, 25)]
+    [False, True, True, False]
+    >>> _overlap_test([])(0, 5)
+    False
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    starts = [s for s, _ in merged]
+    ends = [e for _, e in merged]
+
+    def overlaps(start: int, end: int) -> bool:
+        i = bisect.bisect_right(ends, start)  # the first merged span ending after ``start``
+        return i < len(merged) and starts[i] < end
+
+    return overlaps
 
 
 def _derives_from_known(word: str, known: Container[str]) -> bool:
@@ -1359,8 +1639,9 @@ def iter_article_mentions(
             if matcher.places[place_id].country:
                 sure_countries.add(str(matcher.places[place_id].country))
     records: list[tuple[int, Mention]] = []
+    context = ArticleContext(sure_points)
     for span in spans:
-        place_id, why = choose_place(span, folded.text, matcher, sure_points)
+        place_id, why = choose_place(span, folded.text, matcher, context)
         place = matcher.places[place_id]
         role, role_why = assign_role(
             text, span, folded.text, place, is_capital=place_id in matcher.capitals
@@ -1523,7 +1804,7 @@ def _resolve_unknown(
             reason,
             sentence_of,
         )
-    if candidate.preposition not in _LOCATIVE_PREPOSITIONS:
+    if not candidate.governed or not _PLACE_TRIGGER_RE.fullmatch(candidate.preposition):
         return None
     why = "no GeoNames match" if fallback is not None else "no fallback index"
     reason = (

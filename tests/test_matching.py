@@ -418,7 +418,29 @@ def test_capitals_come_from_the_geonames_country_table(matcher):
         ("", []),
         ("They fled to Goris.", ["Goris"]),
         ("a rally in New York on Monday", ["New York"]),
-        ("clashes near Sotk and Jermuk", ["Sotk"]),
+        ("clashes near Sotk and Jermuk", ["Sotk", "Jermuk"]),
+        ("In Sukhumi, officials met.", ["Sukhumi"]),
+        ("NEAR Gyumri the road ends", ["Gyumri"]),
+        (
+            "drones hit homes in Zaporizhzhia, Dnipro and Kharkiv",
+            ["Zaporizhzhia", "Dnipro", "Kharkiv"],
+        ),
+        ("it was raining in Poti, Batumi, and Kutaisi", ["Poti", "Batumi", "Kutaisi"]),
+        ("the talks in Kyiv, Zelensky met Biden", ["Kyiv"]),
+        ("in Lviv and Mr Smith's view", ["Lviv"]),
+        ("talks in Kyiv and Macron's visit", ["Kyiv", "Macron"]),
+        ("overnight strikes on Odesa", ["Odesa"]),
+        ("the siege of Mariupol ended", ["Mariupol"]),
+        ("the village of Khachik", ["Khachik"]),
+        (
+            "the town of Kapan, the city of Goris and the province of Van are far",
+            ["Kapan", "Goris", "Van"],
+        ),
+        ("Secretary of State Blinken", []),
+        ("a rally in March and April", []),
+        ("the waiver lapsed in June and State had said", []),
+        ("sanctions on Putin", []),
+        ("in President Aliyev's speech", []),
         ("elected in September", []),
         ("spoke to Congress", []),
         ("told The Hill on Friday", []),
@@ -593,3 +615,51 @@ def test_fallback_capitals_can_act_as_states(text, role, matcher):
     )
     [mention] = [m for m in mentions if m.source == "fallback"]
     assert (mention.surface, mention.role) == ("Yerevan", role), mention.reason
+
+
+# --- datelines, clause boundaries, long articles ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "role"),
+    [
+        ("BAKU — Officials said the road was open.", "BAKU", "locative"),
+        ("Intro\n\nMOSCOW (Reuters) - The ministry denied it.", "MOSCOW", "locative"),
+        ("Intro\n\nTEHRAN, Iran — The ministry denied it.", "Iran", "locative"),
+        ("Baku, Azerbaijan (AP) — Officials said", "Azerbaijan", "locative"),
+        ("Moscow — a short headline-like line", "Moscow", "metonymic"),
+        ("Russia - Iran talks resume in May", "Russia", "metonymic"),
+        ("Baku warned again. TEHRAN — said nothing", "TEHRAN", "metonymic"),
+        (
+            "He offered to host talks in Moscow, and Iran and Armenia abstained.",
+            "Iran",
+            "metonymic",
+        ),
+        ("They met in Moscow, Tehran, and Baku last week.", "Baku", "locative"),
+        ("They met in Moscow and Baku last week.", "Baku", "locative"),
+    ],
+)
+def test_datelines_are_locative_and_a_comma_and_ends_the_list(text, surface, role, matcher):
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    [mention] = [m for m in mentions if m.surface == surface]
+    assert mention.role == role, mention.reason
+
+
+def test_an_unknown_name_in_a_dateline_is_a_locative_candidate(matcher):
+    text = "Intro\nZUGDIDI, Georgia — the police said that people in Martvili and Senaki were safe."
+    mentions = find_mentions(body_article(text), matcher, sentence_span=no_sentences)
+    rows = [(m.surface, m.role) for m in mentions if m.place_id is None]
+    assert rows == [("ZUGDIDI", "locative"), ("Martvili", "locative"), ("Senaki", "locative")]
+
+
+@pytest.mark.slow
+def test_a_long_article_has_n_times_the_mentions_of_its_repeated_unit(matcher):
+    unit = (
+        "Intro line\n\nBAKU — Azerbaijan shelled Kapan and Goris, officials in Yerevan said. "
+        "Georgia and Texas were quiet; refugees fled to the village of Khachik near Jermuk.\n"
+    )
+    count = len(find_mentions(body_article(unit), matcher, sentence_span=no_sentences))
+    repeats = 2_000_000 // len(unit)
+    big = find_mentions(body_article(unit * repeats), matcher, sentence_span=no_sentences)
+    assert count >= 5
+    assert len(big) == repeats * count
