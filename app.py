@@ -609,7 +609,7 @@ def quotes_frame(layers: Mapping[str, Any]) -> pd.DataFrame:
                         }
                     )
     frame = pd.DataFrame(rows, columns=["name", "kind", "article", "article_label", "published"])
-    frame["published"] = pd.to_datetime(frame["published"], errors="coerce")
+    frame["published"] = pd.to_datetime(frame["published"], errors="coerce", format="ISO8601")
     return frame
 
 
@@ -621,7 +621,7 @@ def incidents_frame(incidents: Any) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "name": incidents["name"],
-            "date": pd.to_datetime(incidents["date_start"], errors="coerce"),
+            "date": pd.to_datetime(incidents["date_start"], errors="coerce", format="ISO8601"),
             "event_type": incidents["event_type"].fillna("incident"),
             "mentions": incidents["mention_count"],
         }

@@ -452,7 +452,8 @@ def _cue_hits(place: Place, words: Sequence[str]) -> list[str]:
     joined = " " + " ".join(w.strip("'") for w in words) + " "
     hits = []
     for cue in place.context:
-        key = fold(cue)
+        # tokenised like the text around the mention, so "Gov." or "D-N.Y." can match
+        key = " ".join(w.strip("'") for w in re.findall(r"[\w']+", fold(cue)))
         if key and f" {key} " in joined:
             hits.append(cue)
     return hits

@@ -663,3 +663,30 @@ def test_a_long_article_has_n_times_the_mentions_of_its_repeated_unit(matcher):
     big = find_mentions(body_article(unit * repeats), matcher, sentence_span=no_sentences)
     assert count >= 5
     assert len(big) == repeats * count
+
+
+GEORGIAS = [
+    Place("georgia", "Georgia", "country", default_for=("Georgia",), country="GEO"),
+    Place(
+        "georgia_us_state",
+        "Georgia",
+        "region",
+        context=("Gov.", "the state of", "D-Ga."),
+        country="USA",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Georgia Gov. Brian Kemp spoke on Monday.", "georgia_us_state"),  # dotted cue word
+        ("Voters in the state of Georgia queued for hours.", "georgia_us_state"),
+        ("Rep. Lucy McBath, whose seat is in Georgia (D-Ga.), voted no.", "georgia_us_state"),
+        ("Georgia borders Armenia and Turkey.", "georgia"),  # no cue: the default
+    ],
+)
+def test_punctuated_cue_words_decide_a_shared_alias(text, expected):
+    article = Article("a", "a.txt", text, body=((0, len(text)),))
+    found = find_mentions(article, build_matcher(GEORGIAS))
+    assert [m.place_id for m in found if m.surface == "Georgia"] == [expected]
