@@ -1,9 +1,8 @@
-"""The bundled boundary data (countries, world, admin-1, special areas, places) and its lookups.
+"""The bundled boundary data (countries, world, admin-1, special areas, places) and its lookups."""
 
-Two layers hold the six regional countries (ARM, AZE, GEO, IRN, TUR, RUS): ``countries`` in
-detail, clipped to ``settings.REGION_BBOX`` (what lookups answer), and ``world_regional`` whole
-at world resolution (context beyond the box for the basemap only; never used by lookups).
-"""
+# Two layers hold the six regional countries (ARM, AZE, GEO, IRN, TUR, RUS): ``countries`` in
+# detail, clipped to ``settings.REGION_BBOX`` (what lookups answer), and ``world_regional`` whole
+# at world resolution (context beyond the box for the basemap only; never used by lookups).
 
 from __future__ import annotations
 

@@ -217,11 +217,25 @@ def test_map_renders_offline_with_every_layer(app_url: str, browser: webdriver.C
     assert all(r.startswith("http://127.0.0.1:") for r in resources), resources
 
 
+def wait_until_the_map_is_still(browser: webdriver.Chrome, timeout: float = 10.0) -> None:
+    """Wait until the map stops moving (fit-to-data animation), so pixel positions hold."""
+    view = "var m = window.map; return [m.getCenter().lat, m.getCenter().lng, m.getZoom()];"
+    last, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = browser.execute_script(view)
+        if now == last:
+            return
+        last = now
+        time.sleep(0.3)
+    raise AssertionError(f"the map kept moving for {timeout} s: {last}")
+
+
 def test_popup_link_opens_the_article_at_the_sentence(
     app_url: str, browser: webdriver.Chrome
 ) -> None:
     browser.get(app_url)
     enter_map(browser)
+    wait_until_the_map_is_still(browser)
     # the town with the most quotes whose disc is the topmost element at
     # its centre and that lies inside a drawn area: a click there must open the point's popup,
     # not the region's under it
