@@ -8,7 +8,6 @@ import difflib
 import functools
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -126,15 +125,15 @@ def _check_text(text: str, path: str) -> str:
     if not text.strip():
         raise ArticleError([Problem(path, 1, "the file holds only whitespace", "article text")])
     sample = text[:100_000]
-    controls = [i for i, ch in enumerate(sample) if _is_control(ch)]
+    controls = _CONTROL.findall(sample)
     if len(controls) > max(8, len(sample) // 100):
-        line = _line_of(sample, controls[0])
+        line = _line_of(sample, _CONTROL.search(sample).start())  # type: ignore[union-attr]
         raise ArticleError([_binary_problem(path, line, f"{len(controls)} control characters")])
     return text
 
 
-def _is_control(ch: str) -> bool:
-    return ch not in "\t\n\r\f\v" and unicodedata.category(ch) == "Cc"
+#: Unicode category Cc (C0 and C1 controls) except the whitespace controls \t \n \v \f \r.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
 # --------------------------------------------------------------------------------------------

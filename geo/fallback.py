@@ -516,7 +516,7 @@ class GeoNamesIndex:
 
         1. the place lies in one of ``countries``, the countries the article already names
            (+2000);
-        2. proximity to ``near``: +2500 · exp(−distance / 100 km), geodesic;
+        2. proximity to ``near``: +2500 · exp(−distance / 100 km), great-circle;
         3. the query equals the place's own name (+1000) rather than an alternate name;
         4. countries (+200), national capitals (+150) and first-level divisions (+100) over
            other places of the same name;
@@ -595,7 +595,7 @@ def _rank(
         score += WEIGHT_CAPITAL
         reasons.append(f"the capital of {cc}")
     if near is not None:
-        km = _geodesic_km(near, (lon, lat))
+        km = _great_circle_km(near, (lon, lat))
         score += WEIGHT_PROXIMITY * math.exp(-km / PROXIMITY_SCALE_KM)
         reasons.append(f"{km:,.0f} km from the article's other places")
     score += WEIGHT_POPULATION * math.log10(1 + population)
@@ -615,11 +615,15 @@ def _rank(
     )
 
 
-def _geodesic_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Geodesic distance in km between two (lon, lat) points (geopy takes lat, lon)."""
-    from geopy.distance import geodesic
+def _great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two (lon, lat) points (geopy takes lat, lon).
 
-    return float(geodesic((a[1], a[0]), (b[1], b[0])).km)
+    A ranking weight needs no ellipsoid: ``great_circle`` is within 0.5% of ``geodesic`` and
+    several times faster, which matters when every candidate row of every name is ranked.
+    """
+    from geopy.distance import great_circle
+
+    return float(great_circle((a[1], a[0]), (b[1], b[0])).km)
 
 
 # --------------------------------------------------------------------------------------------
