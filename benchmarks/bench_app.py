@@ -30,33 +30,14 @@ from test_browser import (  # noqa: E402
     By,
     Service,
     WebDriverWait,
-    free_port,
+    launch_app,
     wait_healthy,
     webdriver,
 )
 
 
 def start_server() -> tuple[object, str]:
-    import subprocess
-
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
+    process, url = launch_app()
     wait_healthy(url, process)
     return process, url
 

@@ -66,6 +66,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def launch_app(env: dict[str, str] | None = None, output=subprocess.DEVNULL):
+    """Start ``streamlit run app.py`` headless on a free port of 127.0.0.1; return (process, url).
+
+    Shared by these tests and ``benchmarks/bench_app.py``.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}/"
+
+
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -98,27 +124,9 @@ def app_url(seeds_with_hostile: Path) -> Iterator[str]:
             "static/vendor is not installed — run `python scripts/install_assets.py` "
             "(`make test` and `make app` do it)"
         )
-    port = free_port()
     env = {**os.environ, "REFMAP_SEEDS_DIR": str(seeds_with_hostile)}
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
+    process, url = launch_app(env=env, output=log)
     try:
         wait_healthy(url, process)
         yield url
@@ -341,6 +349,7 @@ def test_hostile_article_shows_as_text_and_runs_nothing(
     )
     shot(browser, "04-hostile-article")
     enter_map(browser)
+    wait_until_the_map_is_still(browser)
     opened = browser.execute_script(
         """
         var found = null;
@@ -353,8 +362,12 @@ def test_hostile_article_shows_as_text_and_runs_nothing(
         """
     )
     assert opened, "the hostile article's places are not on its map"
+    # the popup's element can exist a moment before its content is laid out: wait for text
     popup = WebDriverWait(browser, 10).until(
-        lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content")), None)
+        lambda d: next(
+            (e for e in d.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content") if e.text),
+            None,
+        )
     )
     assert "<script>alert(1)</script>" in popup.text
     assert popup.find_elements(By.TAG_NAME, "script") == []
