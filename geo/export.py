@@ -316,13 +316,14 @@ def written_summary(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> str:
     --------
     >>> frame = gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326")
     >>> written_summary(Path("/nonexistent/x.geojson"), {"regions": frame})
-    'wrote 0 features in 1 layer to /nonexistent/x.geojson'
+    'wrote 0 features to /nonexistent/x.geojson'
     """
     count = sum(len(frame) for frame in layers.values())
-    text = (
-        f"wrote {count} feature{'s' if count != 1 else ''} in {len(layers)} "
-        f"layer{'s' if len(layers) != 1 else ''} to {path}"
-    )
+    filled = sum(1 for frame in layers.values() if len(frame))
+    text = f"wrote {count} feature{'s' if count != 1 else ''}"
+    if filled:
+        text += f" in {filled} layer{'s' if filled != 1 else ''}"
+    text += f" to {path}"
     with contextlib.suppress(OSError):
         text += f" ({_size_text(path.stat().st_size)})"
     return text

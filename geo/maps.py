@@ -453,7 +453,7 @@ def _describe(row: Mapping[str, Any]) -> str:
     if _present(row.get("source")):
         bits.append(f"geometry: {row['source']}")
     claimed = row.get("claimed_by")
-    if _present(claimed) and len(claimed):
+    if claimed is not None and _present(claimed) and len(claimed):
         bits.append("claimed by " + ", ".join(map(str, claimed)))
     counts = []
     if _present(row.get("mention_count")):
@@ -479,7 +479,7 @@ def _incident_html(row: Mapping[str, Any]) -> str:
         out.append(f": {escape_text(row['description'])}")
     out.append("</div>")
     disagreements = row.get("disagreements")
-    if _present(disagreements) and len(disagreements):
+    if disagreements is not None and _present(disagreements) and len(disagreements):
         items = "".join(f"<li>{escape_text(_as_text(d))}</li>" for d in disagreements)
         out.append(f'<div class="rm-pop-dis">Reports disagree:<ul>{items}</ul></div>')
     return "".join(out)
@@ -1212,6 +1212,7 @@ def _add_group(
             continue
         pane = PART_PANES[part]
         ordered = sorted(items, key=lambda item: -item[0])  # large areas first, small on top
+        options: dict[str, Any] = {"pane": pane} if pane and part != "points" else {}
         folium.GeoJson(
             {"type": "FeatureCollection", "features": [f for _, f in ordered]},
             style_function=_style_from_properties,
@@ -1220,7 +1221,7 @@ def _add_group(
             marker=folium.CircleMarker(radius=6) if part == "points" else None,
             smooth_factor=0.5,
             control=False,
-            **({"pane": pane} if pane and part != "points" else {}),
+            **options,
         ).add_to(group)
     group.add_to(fmap)
 

@@ -804,7 +804,7 @@ README_TEMPLATE = """\
 `data/boundaries/` is **generated**: do not edit it by hand. Rebuild it with
 
 ```bash
-make data          # = .venv/bin/python scripts/build_data.py
+make data          # = scripts/build_data.py, then scripts/generate_us_states.py
 ```
 
 The build (a maintainer tool, not part of a user's set-up) fetches the pinned packages below with
