@@ -53,6 +53,7 @@ lint: $(VENV)/.installed-dev
 data: $(VENV)/.installed node
 	$(BIN)/python scripts/build_data.py
 	$(BIN)/python scripts/generate_us_states.py
+	$(BIN)/python scripts/generate_admin1.py
 
 ## Benchmarks: the mention stage against its peers (see benchmarks/README.md).
 bench: $(VENV)/.installed-dev

@@ -431,27 +431,21 @@ def show_downloads(layers: Mapping[str, Any]) -> None:
 
     st.subheader("Downloads", anchor=False)
     st.caption("Exactly what the map shows under the current filters.")
-    both = st.columns(2)
-    both[0].download_button(
-        "All layers · GeoJSON",
-        data=lambda: export_bytes(layers, "geojson"),
-        file_name="refmap-all.geojson",
-        mime="application/geo+json",
-        on_click="ignore",
-        key="dl_all_geojson",
-        type="primary",
-        width="stretch",
+    formats = (
+        ("GeoJSON", "geojson", "refmap-all.geojson", "application/geo+json"),
+        ("GeoPackage", "gpkg", "refmap.gpkg", "application/geopackage+sqlite3"),
     )
-    both[1].download_button(
-        "All layers · GeoPackage",
-        data=lambda: export_bytes(layers, "gpkg"),
-        file_name="refmap.gpkg",
-        mime="application/geopackage+sqlite3",
-        on_click="ignore",
-        key="dl_all_gpkg",
-        type="primary",
-        width="stretch",
-    )
+    for column, (label, fmt, file_name, mime) in zip(st.columns(2), formats, strict=True):
+        column.download_button(
+            f"All layers · {label}",
+            data=lambda fmt=fmt: export_bytes(layers, fmt),
+            file_name=file_name,
+            mime=mime,
+            on_click="ignore",
+            key=f"dl_all_{fmt}",
+            type="primary",
+            width="stretch",
+        )
     st.caption("One layer · GeoJSON")
     names = [name for name in LAYER_NAMES if layers.get(name) is not None]
     for col, name in zip(st.columns(max(1, len(names))), names, strict=False):

@@ -30,6 +30,7 @@ from test_browser import (  # noqa: E402
     By,
     Service,
     WebDriverWait,
+    enter_map,
     launch_app,
     wait_healthy,
     webdriver,
@@ -56,19 +57,11 @@ def time_first_map(driver: webdriver.Chrome, url: str) -> tuple[float, int, int]
     """Seconds from navigation to a drawn map; payload bytes and resource count."""
     start = time.perf_counter()
     driver.get(url)
-    wait = WebDriverWait(driver, 120, poll_frequency=0.02)
-    frame = wait.until(
-        lambda d: next(
-            iter(d.find_elements(By.CSS_SELECTOR, 'iframe[src*="streamlit_folium"]')), None
-        )
-    )
-    driver.switch_to.frame(frame)
-    wait.until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-pane svg path.leaflet-interactive")
-    )
-    drawn = driver.execute_script("return performance.now();")
+    enter_map(driver, timeout=120)
     elapsed_wall = time.perf_counter() - start
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".rm-label"))  # basemap fetched too
+    # wait for the basemap labels too, so the payload includes the fetched basemap
+    basemap_drawn = WebDriverWait(driver, 120, poll_frequency=0.02)
+    basemap_drawn.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".rm-label"))
     inner = driver.execute_script(
         "return performance.getEntriesByType('resource').map(function (e) {"
         " return e.transferSize || e.decodedBodySize || 0; });"
@@ -81,7 +74,6 @@ def time_first_map(driver: webdriver.Chrome, url: str) -> tuple[float, int, int]
         " nav ? (nav.transferSize || nav.decodedBodySize) : 0];"
     )
     payload = sum(inner) + sum(outer[0]) + outer[1]
-    del drawn
     return elapsed_wall, payload, len(inner) + len(outer[0]) + 1
 
 
