@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import maps, settings
+from geo import maps, reader, settings
 from geo.errors import GeoError, ProblemsError
 from geo.layers import KINDS, LAYER_NAMES, Filters
 
@@ -160,12 +160,12 @@ def current_inputs() -> Loaded | None:
 def show_load_error(exc: GeoError) -> None:
     """Show a load error with every ``file:line`` problem."""
     if isinstance(exc, ProblemsError) and exc.problems:
-        lines = "\n".join(f"- {maps.escape_markdown(p)}" for p in exc.problems[:50])
+        lines = "\n".join(f"- {reader.escape_markdown(p)}" for p in exc.problems[:50])
         more = f"\n- … and {len(exc.problems) - 50} more" if len(exc.problems) > 50 else ""
-        head = maps.escape_markdown(str(exc).splitlines()[0])
+        head = reader.escape_markdown(str(exc).splitlines()[0])
         st.error(f"**The gazetteer or the articles have errors — {head}:**\n{lines}{more}")
     else:
-        st.error(f"**Cannot load the data:** {maps.escape_markdown(exc)}")
+        st.error(f"**Cannot load the data:** {reader.escape_markdown(exc)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,7 +528,7 @@ def view_charts(loaded: Loaded, layers: Mapping[str, Any], filters: Filters) -> 
         else:
             chart = (
                 alt.Chart(frame)
-                .mark_circle(size=140, opacity=0.8, color=maps.KIND_COLORS["incident"])
+                .mark_circle(size=140, opacity=0.8, color=reader.KIND_COLORS["incident"])
                 .encode(
                     x=alt.X("date:T", title="Date"),
                     y=alt.Y("event_type:N", title=None, axis=alt.Axis(labelOverlap=False)),
@@ -648,18 +648,18 @@ def view_gazetteer(loaded: Loaded, filters: Filters) -> None:
     )
     for group in groups:
         tag = "fallback" if group["source"] == "fallback" else "unresolved"
-        label = maps.escape_markdown(group["surface"])
+        label = reader.escape_markdown(group["surface"])
         with st.expander(f"{label} — {tag}, {len(group['mentions'])} mention(s)"):
             for mention in group["mentions"][:5]:
                 article = corpus.articles[mention.article]
                 sentence = " ".join(
                     article.text[mention.sentence_start : mention.sentence_end].split()
                 )
-                href = maps.article_href("", mention.article, at=mention.start)
-                label = maps.escape_markdown(article_label(article))
-                st.markdown(f"{maps.escape_markdown(sentence)}  \n[{label} ›]({href})")
+                href = reader.article_href("", mention.article, at=mention.start)
+                label = reader.escape_markdown(article_label(article))
+                st.markdown(f"{reader.escape_markdown(sentence)}  \n[{label} ›]({href})")
             st.code(group["yaml"], language="yaml")
-            st.caption(f"Why: {maps.escape_markdown(group['mentions'][0].reason)}")
+            st.caption(f"Why: {reader.escape_markdown(group['mentions'][0].reason)}")
 
 
 @st.cache_resource(show_spinner=False)
@@ -754,7 +754,7 @@ def view_articles(loaded: Loaded) -> None:
     counts = Counter(m.article for m in corpus.mentions)
     rows = [
         {
-            "read": maps.article_href("", a.id),
+            "read": reader.article_href("", a.id),
             "published": a.published,
             "outlet": a.outlet,
             "title": a.title or a.id,
@@ -775,7 +775,7 @@ def view_articles(loaded: Loaded) -> None:
     if corpus.problems:
         with st.expander(f"{len(corpus.problems)} article(s) could not be read"):
             for problem in corpus.problems:
-                st.markdown(f"- {maps.escape_markdown(problem)}")
+                st.markdown(f"- {reader.escape_markdown(problem)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -808,7 +808,7 @@ def unknown_article_message(article_id: str, known: int) -> str:
     """
     shown = article_id if len(article_id) <= 80 else article_id[:80] + "…"
     folder = settings.seeds_dir().name
-    shown = maps.escape_markdown(shown)
+    shown = reader.escape_markdown(shown)
     if UNSAFE_ID.search(article_id):
         return (
             f"“{shown}” is not a valid article id — an id is the name of a file in "
@@ -830,15 +830,15 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
         pick_article(corpus, None)
         return
     pick_article(corpus, article_id)
-    st.header(maps.escape_markdown(article.title or article.id), anchor=False)
+    st.header(reader.escape_markdown(article.title or article.id), anchor=False)
     meta = [article.outlet or "unknown outlet"]
     meta.append(article.published.isoformat() if article.published else "undated")
-    url = maps.safe_url(article.url)
-    line = " · ".join(maps.escape_markdown(x) for x in meta)
+    url = reader.safe_url(article.url)
+    line = " · ".join(reader.escape_markdown(x) for x in meta)
     if url:
-        line += f" · [{maps.escape_markdown(url)}]({url.replace(')', '%29').replace(' ', '%20')})"
+        line += f" · [{reader.escape_markdown(url)}]({url.replace(')', '%29').replace(' ', '%20')})"
     elif article.url:
-        shown_url = maps.escape_markdown(str(article.url)[:80])
+        shown_url = reader.escape_markdown(str(article.url)[:80])
         line += f" · URL not shown (not http/https): {shown_url}"
     st.markdown(line)
     from geo.articles import sentences
@@ -876,7 +876,7 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
             basemap,
         )
         st_folium(small, key="reader_map", height=380, width="stretch", returned_objects=[])
-        st.html(f"<style>{maps.READER_CSS}</style>{maps.reader_key_html()}")
+        st.html(f"<style>{reader.READER_CSS}</style>{reader.reader_key_html()}")
         resolved = Counter(m.source or "unresolved" for m in mentions)
         st.caption(
             f"{len(mentions)} mentions: "
@@ -885,10 +885,10 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
     with text_col:
         if target is not None:
             st.caption("The highlighted sentence is the one the map linked to.")
-        body = maps.article_html(
+        body = reader.article_html(
             article, mentions, sentence_spans=spans, place_names=names, target=target, hit=hit
         )
-        st.html(f"<style>{maps.READER_CSS}</style>{body}")
+        st.html(f"<style>{reader.READER_CSS}</style>{body}")
     if target is not None:
         scroll_to(f"rm-s-{target[0]}")
 
@@ -922,7 +922,7 @@ def reader_target(
     values = {name: read_param(params, name) for name in ("at", "mention", "sentence")}
     for name, (_, raw) in values.items():
         if raw is not None:
-            shown = maps.escape_markdown(raw if len(raw) <= 30 else raw[:30] + "…")
+            shown = reader.escape_markdown(raw if len(raw) <= 30 else raw[:30] + "…")
             return None, None, f"{name}={shown} is not a whole number: {top}"
     (at, _), (index, _), (sentence, _) = values.values()
     chosen = None
@@ -1011,7 +1011,7 @@ def friendly_error(view: str, exc: BaseException) -> str:
         message = message[:299] + "…"
     return (
         f"Something went wrong in the {view} view: {type(exc).__name__}: "
-        f"{maps.escape_markdown(message)}. The data files are unchanged; please report this."
+        f"{reader.escape_markdown(message)}. The data files are unchanged; please report this."
     )
 
 
@@ -1023,7 +1023,7 @@ def run_view(view: str, show: Any, *args: Any) -> None:
     try:
         show(*args)
     except GeoError as exc:
-        st.error(f"**{view}:** {maps.escape_markdown(exc)}")
+        st.error(f"**{view}:** {reader.escape_markdown(exc)}")
     except Exception as exc:  # the last line of defence: never a traceback
         st.error(friendly_error(view, exc))
 

@@ -211,12 +211,12 @@ def test_narrowing_the_date_range_changes_the_counts_as_expected(app: AppTest) -
 def test_an_unexpected_error_shows_a_friendly_message_not_a_traceback(
     app: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo import maps
+    from geo import reader
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("<script>alert(1)</script> broke")
 
-    monkeypatch.setattr(maps, "article_href", broken)
+    monkeypatch.setattr(reader, "article_href", broken)
     app.segmented_control(key="view").set_value("Articles").run()
     assert not app.exception, app.exception  # no traceback reached the page
     (error,) = [e.value for e in app.error]
@@ -229,13 +229,13 @@ def test_an_unexpected_error_shows_a_friendly_message_not_a_traceback(
 def test_a_geo_error_in_a_view_keeps_its_own_message(
     app: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from geo import maps
+    from geo import reader
     from geo.errors import GeoError
 
     def refuse(*_args, **_kwargs):
         raise GeoError("the article list is unreadable — expected X; fix Y")
 
-    monkeypatch.setattr(maps, "article_href", refuse)
+    monkeypatch.setattr(reader, "article_href", refuse)
     app.segmented_control(key="view").set_value("Articles").run()
     assert not app.exception, app.exception
     (error,) = [e.value.replace("\\", "") for e in app.error]

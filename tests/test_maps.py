@@ -1,4 +1,4 @@
-"""geo.maps: offline assets, escaping, styles, popups, legend, basemap and the reader HTML."""
+"""geo.maps: offline assets, styles, popups, legend, basemap and the map HTML."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ import re
 import folium
 import geopandas as gpd
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
-from geo import maps
-from geo.models import Article, Mention
+from geo import maps, reader
 
 HOSTILE = "<img src=x onerror=alert(1)>`${alert(2)}`<script>alert(3)</script>"
 
@@ -158,49 +155,6 @@ def test_online_tiles_are_offered_but_off(layers) -> None:
     assert not any(f"{v}.addTo(" in html for v in tile_vars)
 
 
-# --- escaping ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("<script>", "&lt;script&gt;"),
-        ("\"q\" & 's'", "&quot;q&quot; &amp; &#x27;s&#x27;"),
-        ("`${x}`", "&#96;&#36;{x}&#96;"),
-        ("a\\b", "a&#92;b"),
-        ("", ""),
-        (None, ""),
-        (3, "3"),
-    ],
-)
-def test_escape_text(value, expected) -> None:
-    assert maps.escape_text(value) == expected
-
-
-@given(st.text())
-def test_escape_text_leaves_no_markup_or_template_syntax(text: str) -> None:
-    out = maps.escape_text(text)
-    assert not set("<>\"'`$\\") & set(out)
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://example.org/x", "https://example.org/x"),
-        ("HTTP://EXAMPLE.ORG", "HTTP://EXAMPLE.ORG"),
-        ("javascript:alert(1)", None),
-        ("  javascript:alert(1)", None),
-        ("data:text/html,<b>", None),
-        ("//example.org", None),
-        ("https://exa mple.org", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_safe_url(url, expected) -> None:
-    assert maps.safe_url(url) == expected
-
-
 def test_popups_and_tooltips_escape_hostile_names_and_sentences(layers) -> None:
     html = maps.map_html(maps.build_map(layers))
     assert "<img" not in html and "<script>alert" not in html
@@ -257,7 +211,7 @@ def test_quote_html_trims_long_sentences_around_the_mark() -> None:
         (("region", None, "exact", 3, "MultiPolygon"), "dashArray", None),
         (("settlement", None, None, 3, "Point"), "radius", 14),
         (("settlement", None, None, 1, "Point"), "radius", 6),
-        ((None, None, None, None, "Point"), "color", maps.OTHER_COLOR),
+        ((None, None, None, None, "Point"), "color", reader.OTHER_COLOR),
     ],
 )
 def test_style_for(args, key, expected) -> None:
@@ -635,69 +589,6 @@ def test_remote_basemap_is_fetched_not_embedded(layers) -> None:
     html = maps.map_html(maps.build_map(layers, basemap="/app/static/vendor/basemap/b.json"))
     assert html.count('fetch("/app/static/vendor/basemap/b.json")') == 3
     assert "Countries (offline basemap)" in html
-
-
-# --- reader --------------------------------------------------------------------------------
-
-
-def mention(article: Article, surface: str, role: str = "locative", source="gazetteer"):
-    start = article.text.index(surface)
-    return Mention(
-        article.id,
-        start,
-        start + len(surface),
-        surface,
-        None if source is None else "p_" + surface.lower(),
-        "settlement",
-        role,
-        1.0,
-        2.0,
-        0,
-        len(article.text),
-        True,
-        source,
-        "because <reason>",
-    )
-
-
-def test_article_html_highlights_and_escapes() -> None:
-    text = "Baku said <script>alert(1)</script> troops left Goris."
-    article = Article("a", "a.txt", text, body=((0, len(text)),))
-    mentions = [mention(article, "Baku", "metonymic"), mention(article, "Goris", source="fallback")]
-    out = maps.article_html(
-        article,
-        mentions,
-        sentence_spans=[(0, len(text))],
-        target=(0, len(text)),
-        hit=(mentions[1].start, mentions[1].end),
-    )
-    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
-    assert 'class="rm-m rm-metonymic rm-target"' not in out  # classes are ordered target first
-    assert "rm-metonymic" in out and "rm-fallback" in out and "rm-hit" in out
-    assert 'id="rm-s-0"' in out and "because &lt;reason&gt;" in out
-
-
-def test_article_html_marks_boilerplate_and_unresolved() -> None:
-    text = "Menu Home\nTroops in Goris."
-    article = Article("a", "a.txt", text, body=((10, len(text)),))
-    out = maps.article_html(article, [mention(article, "Goris", source=None)])
-    assert '<span class="rm-boiler">Menu Home\n</span>' in out
-    assert "rm-unresolved" in out and "unresolved" in out
-
-
-@given(st.text(max_size=60), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60))))
-def test_article_html_keeps_the_text(text: str, spans) -> None:
-    import html as html_lib
-
-    article = Article("a", "a.txt", text, body=((0, len(text)),))
-    sentences = sorted({(min(a, b), max(a, b)) for a, b in spans if max(a, b) <= len(text)})
-    out = maps.article_html(article, [], sentence_spans=sentences)
-    visible = re.sub(r"<[^>]+>", "", out)
-    assert html_lib.unescape(visible) == text
-
-
-def test_article_href_encodes_ids() -> None:
-    assert maps.article_href("/", "a&b c", at=3) == "/?article=a%26b%20c&at=3"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from geo.matching import (
     Span,
-    assign_role,
     build_matcher,
     choose_place,
     find_mentions,
@@ -25,6 +24,7 @@ from geo.matching import (
     scan_aliases,
 )
 from geo.models import Article, Place
+from geo.roles import assign_role
 
 PLACES = [
     Place("armenia", "Armenia", "country", aliases=("Republic of Armenia",), country="ARM"),
@@ -391,7 +391,7 @@ def test_every_mention_gets_a_role_and_a_reason(before, after):
     folded = fold_text(text)
     span = Span(start, start + 7, folded.index(start), folded.index(start + 7), ())
     place = Place("armenia", "Armenia", "country")
-    role, reason = assign_role(text, span, folded.text, place)
+    role, reason = assign_role(text, span, folded.text, place, fold=fold)
     assert role in ("locative", "metonymic", "attributive")
     assert "'Armenia'" in reason
 
@@ -400,7 +400,7 @@ def test_role_reason_explains_the_cue():
     text = "Tehran has said no."
     place = Place("tehran", "Tehran", "settlement", country="IRN")
     span = Span(0, 6, 0, 6, ())
-    role, reason = assign_role(text, span, fold_text(text).text, place, is_capital=True)
+    role, reason = assign_role(text, span, fold_text(text).text, place, fold=fold, is_capital=True)
     assert (role, reason) == ("metonymic", "'Tehran' (a capital) is the subject of 'has said'")
 
 
