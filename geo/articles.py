@@ -849,8 +849,27 @@ def read_article_bytes(path: Path) -> bytes:
 
 def _load(path: Path, metadata: Mapping[str, Any] | None) -> tuple[Article, list[Problem]]:
     """Load one article and the non-fatal problems about it (an encoding guess)."""
-    shown = _display(path)
-    data = read_article_bytes(path)
+    return article_from_bytes(
+        read_article_bytes(path), article_id=path.stem, path=_display(path), metadata=metadata
+    )
+
+
+def article_from_bytes(
+    data: bytes, *, article_id: str, path: str, metadata: Mapping[str, Any] | None = None
+) -> tuple[Article, list[Problem]]:
+    r"""Decode and parse an article's bytes; return it with non-fatal problems (encoding guess).
+
+    The one way bytes become an ``Article``, shared by the loaders and the mention index.
+    Raises ``ArticleError`` for bytes that are not an article (empty, binary, undecodable).
+
+    Examples
+    --------
+    >>> article, notes = article_from_bytes(b"Talks\nLeaders met in Baku.", article_id="a",
+    ...                                     path="a.txt")
+    >>> article.title, notes
+    ('Talks', [])
+    """
+    shown = path
     text, encoding = decode_article(data, shown)
     notes = []
     if encoding == "cp1252":
@@ -863,7 +882,7 @@ def _load(path: Path, metadata: Mapping[str, Any] | None) -> tuple[Article, list
                 "check accented letters, or re-save the article as UTF-8",
             )
         )
-    article = parse_article(text, article_id=path.stem, path=shown, metadata=metadata)
+    article = parse_article(text, article_id=article_id, path=shown, metadata=metadata)
     if encoding != "utf-8":
         article = replace(article, encoding=encoding)
     return article, notes

