@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -9,8 +11,9 @@ import os
 import re
 import tempfile
 import threading
+import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,6 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo import maps, reader, settings
 from geo.errors import GeoError, ProblemsError
@@ -107,7 +109,12 @@ BASEMAP_FOLDER = Path(__file__).resolve().parent / "static" / "vendor" / "basema
 
 @st.cache_resource(max_entries=2, show_spinner="Preparing the offline basemap…")
 def load_basemap(fingerprint: str) -> str | None:
-    """URL of the offline basemap file (written once per boundaries fingerprint).
+    """URL of the offline basemap file (cached per boundaries fingerprint)."""
+    return write_basemap(fingerprint)
+
+
+def write_basemap(fingerprint: str) -> str | None:
+    """Write the offline basemap file once per boundaries fingerprint; return its URL.
 
     The basemap is served as a static file the browser fetches once and caches, so the
     page of every rerun carries no boundary data. ``None`` when the boundaries cannot be read.
@@ -340,14 +347,13 @@ class Found:
     wkt: str
 
 
-def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, Found]:
-    """Label ``alias → name (kind)`` → the place found, for every name of every drawable place."""
-    options: dict[str, Found] = {}
+def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Label ``alias → name (kind)`` → (name, geometry), for every name of every drawable place."""
+    options: dict[str, tuple[str, Any]] = {}
     for place_id, place in corpus.gazetteer.places.items():
         geometry = getattr(corpus.geometries.get(place_id), "geometry", None)
         if geometry is None or geometry.is_empty:
             continue
-        found = Found(place.name, maps.pad_bounds(tuple(geometry.bounds)), geometry.wkt)
         names = dict.fromkeys([place.name, *place.aliases, *dict(place.names).values()])
         for name in names:
             label = (
@@ -355,12 +361,10 @@ def search_options(corpus: Any, layers: Mapping[str, Any]) -> dict[str, Found]:
                 if name != place.name
                 else (f"{place.name} ({place.kind})")
             )
-            options.setdefault(label, found)
+            options.setdefault(label, (place.name, geometry))
     for gdf in layers.values():
         for row in gdf[gdf["source"] == "fallback"].itertuples() if len(gdf) else ():
-            label = f"{row.name} (GeoNames fallback)"
-            bounds = maps.pad_bounds(tuple(row.geometry.bounds))
-            options.setdefault(label, Found(str(row.name), bounds, row.geometry.wkt))
+            options.setdefault(f"{row.name} (GeoNames fallback)", (str(row.name), row.geometry))
     return dict(sorted(options.items(), key=lambda kv: kv[0].casefold()))
 
 
@@ -376,11 +380,25 @@ def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> Found | None:
         help="Type any spelling the gazetteer knows (aliases, other scripts); the map zooms "
         "to it and marks it in orange.",
     )
-    return options.get(picked) if picked else None
+    if picked not in options:
+        return None
+    name, geometry = options[picked]  # only the picked shape is written out as WKT
+    return Found(name, maps.pad_bounds(tuple(geometry.bounds)), geometry.wkt)
 
 
 # ---------------------------------------------------------------------------------------------
 # Views
+
+
+def show_folium(fmap: Any, **options: Any) -> Any:
+    """Embed a folium map with streamlit-folium.
+
+    Imported here, not at the top: under ``st.App`` this file is first imported before
+    Streamlit's runtime exists, and a component declared then is unknown to the runtime.
+    """
+    from streamlit_folium import st_folium
+
+    return st_folium(fmap, **options)
 
 
 def link_base() -> str:
@@ -398,7 +416,7 @@ def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, found: Found
     fmap = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap, highlight)
     if not any(len(gdf) for gdf in layers.values()):
         st.info("Nothing passes the filters: widen them in the sidebar.")
-    st_folium(
+    show_folium(
         fmap,
         key="main_map",
         height=MAP_HEIGHT,
@@ -875,7 +893,7 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
             layers,
             basemap,
         )
-        st_folium(small, key="reader_map", height=380, width="stretch", returned_objects=[])
+        show_folium(small, key="reader_map", height=380, width="stretch", returned_objects=[])
         st.html(f"<style>{reader.READER_CSS}</style>{reader.reader_key_html()}")
         resolved = Counter(m.source or "unresolved" for m in mentions)
         st.caption(
@@ -1063,4 +1081,55 @@ def main() -> None:
         run_view("Map", view_map, loaded, layers, key, found)
 
 
-main()
+# ---------------------------------------------------------------------------------------------
+# Server. `streamlit run app.py` finds the ``app`` below (Streamlit reads this file's syntax
+# tree) and serves this same file as the page through it. The server adds two things to
+# Streamlit's own: it compresses every response, Streamlit's 3 MB front end included (which
+# Streamlit itself sends uncompressed), and it warms up before it answers, so the first map
+# does not wait for imports and the corpus. The page itself runs as ``__main__``.
+
+
+@contextlib.asynccontextmanager
+async def warm_up(_app: Any) -> AsyncIterator[None]:
+    """Load what the first map needs before the server takes requests (errors wait for the page)."""
+    await asyncio.to_thread(warm_caches)
+    yield
+
+
+def warm_caches() -> None:
+    """Import the heavy modules, fill the on-disk caches, write the basemap; report, never raise."""
+    import logging
+
+    from geo.layers import build_layers
+    from geo.pipeline import corpus_incidents, load_corpus
+
+    log = logging.getLogger("refmap")
+    started = time.perf_counter()
+    try:
+        corpus = load_corpus(include_boilerplate=True)
+        layers = build_layers(
+            corpus.gazetteer.places,
+            corpus.geometries,
+            corpus.mentions,
+            corpus.articles,
+            tuple(corpus_incidents(corpus)),
+            Filters(),
+        )
+        maps.build_map(layers, basemap=write_basemap(boundaries_fingerprint()))
+    except Exception as exc:  # the page shows load errors with their file:line
+        log.warning("refmap: warm-up stopped (%s); the page will report it", exc)
+        return
+    log.info("refmap: warm in %.1f s", time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()
+else:
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+
+    app = st.App(
+        __file__,
+        lifespan=warm_up,
+        middleware=[Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)],
+    )

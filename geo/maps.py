@@ -497,7 +497,9 @@ def prepare_basemap(
         far["geometry"] = [_drop_specks(g, far_tolerance**2) for g in far.geometry]
         features += _features(far, far_tolerance, 1, {"tier": "world"})
     context_fills, context_outlines = _beyond_box_features(
-        getattr(boundaries, "world_regional", None), settings.REGION_BBOX, 2
+        _coarsen_far(getattr(boundaries, "world_regional", None), near, far_tolerance),
+        settings.REGION_BBOX,
+        2,
     )
     features += context_fills
     countries = getattr(boundaries, "countries", None)
@@ -521,6 +523,38 @@ def prepare_basemap(
         admin1=_collection(admin1_features) if admin1_features else None,
         labels=tuple(labels),
     )
+
+
+def _coarsen_far(gdf: Any, near: Any, tolerance: float) -> Any:
+    """Simplify the parts of ``gdf``'s shapes that lie outside ``near`` to ``tolerance`` degrees.
+
+    For the regional countries drawn beyond the detailed box: Russia's Arctic coast is most of
+    their weight, yet seen only at world zoom. Inside ``near`` the shapes, and the edges the
+    countries share there, stay as they are. Tiny far islands are dropped.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Polygon, box
+    >>> wiggly = Polygon([(0, 0), (20, 0), (20, 1), (15, 1.01), (10, 1), (3, 1.01), (0, 1)])
+    >>> near = box(-1, -1, 5, 2)
+    >>> out = _coarsen_far(gpd.GeoDataFrame(geometry=[wiggly]), near, 0.2).geometry[0]
+    >>> (15.0, 1.01) in out.exterior.coords  # far wiggle simplified away
+    False
+    >>> out.intersection(near).equals(wiggly.intersection(near))  # near part untouched
+    True
+    """
+    import shapely
+
+    if gdf is None or not len(gdf):
+        return gdf
+    out = gdf.copy()
+    inside = shapely.intersection(gdf.geometry.values, near)
+    far = shapely.difference(gdf.geometry.values, near)
+    far = shapely.simplify(far, tolerance, preserve_topology=True)
+    far = [_drop_specks(g, tolerance**2) for g in far]
+    out["geometry"] = shapely.union(inside, far, grid_size=None)
+    return out
 
 
 def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
@@ -745,7 +779,7 @@ class RemoteBasemap(folium.map.Layer):
 
 #: Version of the basemap JSON layout; the app names its cached file after it, so a browser
 #: never combines a new page with an old file.
-BASEMAP_FORMAT = 5
+BASEMAP_FORMAT = 6
 
 
 def basemap_json(basemap: Basemap) -> str:

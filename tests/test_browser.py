@@ -455,3 +455,34 @@ def test_charts_and_downloads_screenshots(app_url: str, browser: webdriver.Chrom
     browser.execute_script("arguments[0].scrollIntoView()", charts[3])
     time.sleep(0.5)
     shot(browser, "11-charts-heat-map")
+
+
+def fetch(url: str, encoding: str | None) -> tuple[bytes, str | None]:
+    """GET ``url`` (asking for ``encoding`` when given); return the raw body and its encoding."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding or "identity"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read(), response.headers.get("Content-Encoding")
+
+
+@pytest.mark.parametrize(
+    "asset",
+    [
+        "",  # the page
+        "app/static/vendor/leaflet/dist/leaflet.js",  # the map's front end
+        "SCRIPT",  # Streamlit's own front end, which Streamlit alone sends uncompressed
+    ],
+)
+def test_server_compresses_the_page_and_its_scripts(app_url: str, asset: str) -> None:
+    import gzip
+
+    if asset == "SCRIPT":
+        page, _ = fetch(app_url, None)
+        found = re.search(rb'src="\./(static/js/[^"]+\.js)"', page)
+        assert found, "the page names no script"
+        asset = found.group(1).decode()
+    plain, plain_encoding = fetch(app_url + asset, None)
+    packed, packed_encoding = fetch(app_url + asset, "gzip")
+    assert plain_encoding is None
+    assert packed_encoding == "gzip"
+    assert gzip.decompress(packed) == plain
+    assert len(packed) < len(plain) / 2
