@@ -606,3 +606,28 @@ def test_map_fingerprint_tells_filters_apart(left: tuple, right: tuple, same: bo
     key = maps.map_fingerprint(*left)
     assert re.fullmatch(r"[0-9a-f]{16}", key)
     assert (key == maps.map_fingerprint(*right)) is same
+
+
+def test_bounded_geojson_reports_the_bounds_folium_would_compute() -> None:
+    import folium
+
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": c}}
+            for c in ([44.5, 40.1], [46.4, 39.2], [45.0, 41.7])
+        ],
+    }
+    assert maps.BoundedGeoJson(data).get_bounds() == folium.GeoJson(data).get_bounds()
+    assert maps.BoundedGeoJson(data).get_bounds() == [[39.2, 44.5], [41.7, 46.4]]
+
+
+def test_shared_templates_compile_once_and_render_each_element_its_own_way() -> None:
+    from branca.element import Element
+
+    maps.share_compiled_templates()
+    maps.share_compiled_templates()  # idempotent
+    first, second = Element("<i>{{ this.get_name() }}</i>"), Element("<i>{{ this.get_name() }}</i>")
+    assert first._template is second._template
+    assert first.render() == f"<i>{first.get_name()}</i>"
+    assert second.render() == f"<i>{second.get_name()}</i>" != first.render()
