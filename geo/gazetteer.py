@@ -22,6 +22,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+
+try:  # libyaml's C parser (ruamel.yaml.clib, or clibz): ~10x faster than the pure scanner
+    from ruamel.yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - the pure-Python composer stays correct, only slower
+    _CParser = None
 
 from geo import settings
 from geo.errors import GazetteerError, Problem
@@ -36,6 +42,7 @@ __all__ = [
     "check_gazetteer",
     "collect_gazetteer",
     "display_path",
+    "gazetteer_files",
     "gazetteer_fingerprint",
     "gazetteer_json_schema",
     "load_gazetteer",
@@ -84,6 +91,9 @@ _SAFE_TAGS = frozenset(
     for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 )
 _MAX_NODES = 200_000  # guards against alias ("billion laughs") expansion
+#: Deepest nesting accepted; a gazetteer needs about 8 (file, places, entry, geometry, polygon,
+#: ring, coordinate). Deeper input is refused before composing (it would exhaust the stack).
+_MAX_DEPTH = 64
 
 # --------------------------------------------------------------------------- pydantic model
 
@@ -380,6 +390,8 @@ class _Converter:
                 "remove the tag; refmap never constructs objects from tags",
             )
             return _Refused()
+        if isinstance(node, (MappingNode, SequenceNode)) and len(key_path) >= _MAX_DEPTH:
+            raise _TooDeep(node.start_mark.line + 1)
         if isinstance(node, MappingNode):
             return self._mapping(node, key_path)
         if isinstance(node, SequenceNode):
@@ -444,11 +456,139 @@ def _syntax_hint(what: str) -> str:
     return "check indentation, colons, quotes and brackets"
 
 
-def _read_yaml(text: str, path: str) -> _Doc:
-    """Compose ``text`` safely and convert it to plain values (problems recorded, never raised)."""
+class _CComposer(*((_CParser,) if _CParser else ()), VersionedResolver):  # type: ignore[misc]
+    """libyaml's parser and composer with ruamel's YAML 1.2 resolver, the one ``rt`` mode uses.
+
+    The nodes are ruamel's own (``ScalarNode``...) with the same tags, values and 1-based-able
+    ``start_mark`` lines as the round-trip composer's, so ``_Converter`` treats both alike.
+    Nothing is constructed here: tags are only resolved to names.
+    """
+
+    def __init__(self, text: str) -> None:
+        _CParser.__init__(self, text)
+        self._parser = self._composer = self
+        VersionedResolver.__init__(self, version=None, loadumper=self)
+
+
+_START_EVENTS = ("MappingStartEvent", "SequenceStartEvent")
+_END_EVENTS = ("MappingEndEvent", "SequenceEndEvent")
+#: A valid block scalar header: indicator, optional chomping / indentation, then a break or space.
+_BLOCK_HEADER_RE = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \r\n]|\Z)")
+#: Text libyaml reads differently from ruamel's scanner: directives (``%YAML 1.1`` changes how
+#: scalars resolve), tabs (ruamel refuses some that libyaml takes as spaces) and the Unicode
+#: line breaks NEL, LS, PS (which shift libyaml's line numbers). Such text takes the pure path.
+_PURE_ONLY_RE = re.compile("^%|[\t\x85\u2028\u2029]", re.MULTILINE)
+
+
+class _NeedsPure(Exception):
+    """The text uses YAML that libyaml reads differently from ruamel's round-trip scanner."""
+
+
+def _differs(event: Any, text: str) -> bool:
+    """Whether libyaml may compose ``event`` differently from ruamel's round-trip composer.
+
+    Tags, anchors and aliases (character sets and empty tagged nodes differ), empty plain
+    scalars (placed on another line) and block scalar headers ruamel refuses (``>#``).
+    """
+    if getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None:
+        return True
+    style = getattr(event, "style", None)
+    if style in ("|", ">"):
+        return not _BLOCK_HEADER_RE.match(text, event.start_mark.index)
+    return type(event).__name__ == "ScalarEvent" and not style and event.value == ""
+
+
+def _too_deep_line(text: str) -> int | None:
+    """Return the 1-based line where ``text`` nests deeper than ``_MAX_DEPTH``, else ``None``.
+
+    Walks libyaml's events (an iterative C parser, no recursion) so that neither composer ever
+    recurses on hostile nesting.
+
+    Raises
+    ------
+    _NeedsPure
+        The text uses YAML the two composers read differently (see :func:`_differs`).
+    YAMLError
+        A syntax error.
+    """
+    parser = _CComposer(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            name = type(event).__name__
+            if name in _START_EVENTS:
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    return int(event.start_mark.line) + 1
+            elif name in _END_EVENTS:
+                depth -= 1
+            if _differs(event, text):
+                raise _NeedsPure
+    finally:
+        parser.dispose()
+    return None
+
+
+def _compose_fast(text: str) -> Node | None:
+    """Compose with libyaml; raise when it cannot (the pure composer then has the last word)."""
+    composer = _CComposer(text)
+    try:
+        return composer.get_single_node()
+    finally:
+        composer.dispose()
+
+
+def _compose(text: str, pure: bool = False) -> Node | None:
+    """Compose ``text`` into nodes: libyaml when it reads it as ruamel's round-trip composer does.
+
+    libyaml composes clean, plain files (what gazetteers are). Text it may read differently
+    (``_PURE_ONLY_RE``, :func:`_differs`), or any error, goes to ruamel's pure round-trip
+    composer, so syntax errors keep the exact wording and line they always had. Both yield the
+    same tags, values and lines for what libyaml composes (tests compare them).
+
+    Raises
+    ------
+    YAMLError
+        A syntax error (from the round-trip composer).
+    _TooDeep
+        Nesting deeper than ``_MAX_DEPTH``.
+    """
+    if _CParser is not None and not pure and not _PURE_ONLY_RE.search(text):
+        try:
+            line = _too_deep_line(text)
+        except Exception:
+            line = None
+        else:
+            if line is not None:
+                raise _TooDeep(line)
+            try:
+                return _compose_fast(text)
+            except Exception:
+                pass
+    try:
+        return YAML(typ="rt").compose(text)
+    except RecursionError as exc:
+        raise _TooDeep(1) from exc
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _read_yaml(text: str, path: str, *, pure: bool = False) -> _Doc:
+    """Compose ``text`` safely and convert it to plain values (problems recorded, never raised).
+
+    ``pure`` forces ruamel's pure-Python composer (tests compare it with libyaml's).
+    """
     doc = _Doc(path, data=[])
     try:
-        node = YAML(typ="rt").compose(text)
+        node = _compose(text, pure)
+    except _TooDeep as exc:
+        doc.problems.append(_too_deep_problem(path, exc.line))
+        return doc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -461,6 +601,18 @@ def _read_yaml(text: str, path: str) -> _Doc:
         return doc
     except YAMLError as exc:
         doc.problems.append(Problem(path, 1, f"YAML error: {exc}", "valid YAML"))
+        return doc
+    except Exception as exc:  # the parser itself gave up (e.g. ruamel on NEL in comments)
+        doc.problems.append(
+            Problem(
+                path,
+                1,
+                f"the YAML parser could not read this file ({type(exc).__name__}: {exc})",
+                "plain UTF-8 YAML",
+                "look for unusual characters (NEL U+0085, line/paragraph separators) in "
+                "comments and replace them with ordinary line breaks",
+            )
+        )
         return doc
     if node is None:
         doc.data = []
@@ -478,7 +630,20 @@ def _read_yaml(text: str, path: str) -> _Doc:
             )
         )
         doc.data = []
+    except _TooDeep as exc:
+        doc.problems.append(_too_deep_problem(path, exc.line))
+        doc.data = []
     return doc
+
+
+def _too_deep_problem(path: str, line: int) -> Problem:
+    return Problem(
+        path,
+        line,
+        f"YAML nested more than {_MAX_DEPTH} levels deep",
+        "a gazetteer file of entries with flat keys",
+        "check the brackets [ ] and { } and the indentation",
+    )
 
 
 # --------------------------------------------------------------------------- pydantic errors
@@ -1433,6 +1598,17 @@ def _expand(paths: GazetteerPaths) -> list[Path]:
     for p in map(Path, paths):
         out.extend(sorted([*p.glob("*.yaml"), *p.glob("*.yml")]) if p.is_dir() else [p])
     return out
+
+
+def gazetteer_files(paths: GazetteerPaths = None) -> list[Path]:
+    """List the gazetteer files ``paths`` stands for (default: ``data/gazetteer/*.yaml``).
+
+    Examples
+    --------
+    >>> [p.name for p in gazetteer_files([])]
+    []
+    """
+    return _expand(paths)
 
 
 @dataclass(frozen=True)

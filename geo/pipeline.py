@@ -235,14 +235,15 @@ def _open_fallback(use_fallback: bool) -> Any:
 
 
 def _load_stages(use_fallback: bool) -> _Stages:
-    """Load the gazetteer, resolve its geometries, build the matcher, open the fallback."""
-    from geo.boundaries import load_boundaries
-    from geo.gazetteer import load_gazetteer
-    from geo.geometry import resolve_geometries
+    """Load the gazetteer, resolve its geometries, build the matcher, open the fallback.
+
+    The gazetteer and geometries come from the snapshot of the last clean load when no input
+    changed (``geo.geometry.load_resolved``); otherwise they are loaded, checked and resolved.
+    """
+    from geo.geometry import load_resolved
     from geo.matching import build_matcher
 
-    gazetteer = load_gazetteer()
-    geometries = dict(resolve_geometries(gazetteer, load_boundaries()))
+    gazetteer, geometries = load_resolved()
     matcher = build_matcher(gazetteer, geometries)
     return _Stages(gazetteer, geometries, matcher, _open_fallback(use_fallback))
 

@@ -10,7 +10,9 @@ import re
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import given
@@ -696,3 +698,109 @@ def test_readme_names_sources_licences_and_rebuild_command():
         "coverage_simplify",
     ):
         assert needle.casefold() in text.casefold(), needle
+
+
+# --------------------------------------------------------------------------- indexed lookups
+
+
+def _frame(columns: dict, geoms: list) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:4326")
+
+
+def _tiny_boundaries() -> Boundaries:
+    """Layers with duplicate and missing keys, to pin which row a lookup returns."""
+    boxes = [shapely.box(i, 0, i + 1, 1) for i in range(4)]
+    empty = {c: [] for c in LAYERS["world_regional"]}
+    return Boundaries(
+        directory=Path("tiny"),
+        countries=_frame(
+            {"iso_a3": ["AAA", "AAA"], "iso_a2": ["", ""], "name": ["A", "A2"]}, boxes[:2]
+        ),
+        world=_frame({"iso_a3": ["AAA", "BBB"], "iso_a2": ["", ""], "name": ["A", "B"]}, boxes[2:]),
+        world_regional=_frame(empty, []),
+        admin1=_frame(
+            {
+                "iso_3166_2": ["AA-01", "aa-01"],
+                "adm0_a3": ["AAA", "AAA"],
+                "name": ["One", "Uno"],
+                "name_en": ["One", "One bis"],
+                "aliases": ["", ""],
+                "geonameid": [1, 2],
+                "type": ["Region", "Region"],
+            },
+            boxes[:2],
+        ),
+        special_areas=_frame(
+            {
+                "id": ["z", "z"],
+                "name": ["Z", "Z2"],
+                "precision": ["exact"] * 2,
+                "note": ["", ""],
+                "source": ["", ""],
+            },
+            boxes[1:3],
+        ),
+        places=_frame(
+            {
+                "geonameid": _ints([None, 7, 7]),
+                "name": ["nameless", "Seven", "Seven bis"],
+                "countrycode": ["AA"] * 3,
+                "admin1code": [""] * 3,
+                "population": _ints([0, 0, 0]),
+                "alternatenames": [""] * 3,
+            },
+            [shapely.Point(9, 9), shapely.Point(1, 1), shapely.Point(2, 2)],
+        ),
+    )
+
+
+def _ints(values: list) -> pd.api.extensions.ExtensionArray:
+    return pd.array(values, dtype="Int64")
+
+
+@pytest.mark.parametrize(
+    ("lookup", "expected"),
+    [
+        (lambda b: b.country("AAA"), shapely.box(0, 0, 1, 1)),  # regional layer, first row
+        (lambda b: b.country(" aaa "), shapely.box(0, 0, 1, 1)),
+        (lambda b: b.country("BBB"), shapely.box(3, 0, 4, 1)),  # world layer
+        (lambda b: b.admin1_unit("aa-01"), shapely.box(0, 0, 1, 1)),  # case-insensitive, first
+        (lambda b: b.special_area("z"), shapely.box(1, 0, 2, 1)),
+        (lambda b: b.place(7), shapely.Point(1, 1)),
+        (lambda b: b.place("7"), shapely.Point(1, 1)),
+    ],
+)
+def test_lookups_return_the_first_matching_row(lookup, expected):
+    assert lookup(_tiny_boundaries()).equals(expected)
+
+
+@pytest.mark.parametrize(
+    ("lookup", "match"),
+    [
+        (lambda b: b.country("CCC"), r"unknown country 'CCC'"),
+        (lambda b: b.admin1_unit("AA-02"), r"unknown admin-1 code 'AA-02'"),
+        (lambda b: b.special_area("y"), r"unknown special area 'y'"),
+        (lambda b: b.place(8), r"unknown GeoNames id 8"),
+        (lambda b: b.place(""), r"unknown GeoNames id ''"),  # a missing id is never a key
+    ],
+)
+def test_lookups_of_unknown_keys_still_teach(lookup, match):
+    with pytest.raises(BoundaryError, match=match):
+        lookup(_tiny_boundaries())
+
+
+def test_regional_codes_are_the_detailed_layer(bounds):
+    assert _tiny_boundaries().regional_codes == frozenset({"AAA"})
+    assert {"ARM", "AZE", "GEO", "IRN", "TUR"} <= bounds.regional_codes
+    assert "FRA" not in bounds.regional_codes
+
+
+def test_indexed_lookups_agree_with_a_scan_of_every_row(bounds):
+    for frame, lookup, column in (
+        (bounds.countries, bounds.country, "iso_a3"),
+        (bounds.admin1, bounds.admin1_unit, "iso_3166_2"),
+        (bounds.special_areas, bounds.special_area, "id"),
+    ):
+        for value in frame[column].head(40):
+            first = frame.loc[frame[column] == value, "geometry"].iloc[0]
+            assert lookup(value).equals(first), value

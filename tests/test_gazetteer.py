@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+import geo.gazetteer as gazetteer_module
 from geo import cli
 from geo.errors import GazetteerError, Problem
 from geo.gazetteer import (
@@ -767,3 +768,132 @@ def test_a_single_path_is_a_file_or_folder_not_characters(tmp_path: Path) -> Non
     assert gazetteer_fingerprint(str(tmp_path)) == gazetteer_fingerprint([tmp_path])
     with pytest.raises(GazetteerError, match="file not found"):
         load_gazetteer(str(tmp_path / "missing.yaml"))
+
+
+# --------------------------------------------------------------------------- libyaml composer
+
+needs_libyaml = pytest.mark.skipif(
+    gazetteer_module._CParser is None, reason="ruamel.yaml.clib (libyaml) is not installed"
+)
+
+
+def _doc_facts(text: str, *, pure: bool) -> tuple:
+    doc = gazetteer_module._read_yaml(text, "g.yaml", pure=pure)
+    return (repr(doc.data), doc.lines, doc.refused, doc.problems)
+
+
+@needs_libyaml
+@pytest.mark.parametrize(
+    "path", sorted((PROJECT_ROOT / "data" / "gazetteer").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_libyaml_composes_bundled_files_as_the_pure_composer_does(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert gazetteer_module._too_deep_line(text) is None  # takes the fast path, not a fallback
+    assert _doc_facts(text, pure=False) == _doc_facts(text, pure=True)
+
+
+@needs_libyaml
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "- {id: a, name: A, kind: region}\n",
+        "- id: a\n  notes: >\n    folded\n    text\n\n    para\n",  # folded: fast path
+        "- id: a\n  notes: |-\n    kept\n    lines\n",
+        "a: >#\n  x\n",  # a block header ruamel refuses
+        "a: 1\n\tb: 2\n",  # tab: ruamel refuses, libyaml would not
+        "a:\tb\n",
+        "a: x\x85b: y\n",  # NEL: a line break for libyaml only
+        "a: x\u2028b: y\n",
+        "%YAML 1.1\n---\na: yes\n",  # 1.1 resolves yes to true
+        "a: yes\nb: no\nc: 010\nd: 0o10\ne: 1:20\nf: ~\ng: 2022-01-01\n",  # 1.2 resolution
+        "a: !\nb: !!str\n",  # empty tagged nodes
+        "a: &x 1\nb: *x\n",
+        "&1:20 a\n",  # anchor characters differ
+        "a:\n-\n- \nb:\n",  # empty plain scalars
+        "---\n# only a comment\n",
+        "a: 1\n---\nb: 2\n",  # two documents
+        "a: b: c\n",
+        "a: [1, 2\n",
+        "a: 'unclosed\n",
+        "- !!python/object/apply:os.system [ls]\n",
+        "<<: {a: 1}\n",
+        "a: 1\na: 2\n",
+    ],
+)
+def test_libyaml_and_pure_composer_agree_on_tricky_yaml(text: str) -> None:
+    assert _doc_facts(text, pure=False) == _doc_facts(text, pure=True)
+
+
+@needs_libyaml
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *":-[]{},#&*!|>'\" \n?.0\t\r",
+                "\n  ",
+                ": ",
+                "- ",
+                "yes",
+                "~",
+                "!!str ",
+                "&a ",
+                "*a",
+                "<<: ",
+                "\n---\n",
+                ">-\n",
+                "|\n",
+                "\x85",
+                "1:20",
+                "0x1F",
+                "2022-01-01",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
+def test_libyaml_and_pure_composer_agree_on_any_text(text: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():  # ruamel warns about reused anchors; both paths see them
+        warnings.simplefilter("ignore")
+        assert _doc_facts(text, pure=False) == _doc_facts(text, pure=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[" * 64 + "]" * 64, None),
+        ("[" * 65 + "]" * 65, 1),
+        ("[" * 100_000, 1),  # unclosed: refused before the composer recurses
+        ("a:\n" + "".join("  " * i + "b:\n" for i in range(1, 70)), 65),
+    ],
+    ids=["64-deep", "65-deep", "100000-deep", "block-nesting"],
+)
+def test_deep_nesting_is_refused_not_a_crash(text: str, line: int | None) -> None:
+    problems = parse_gazetteer(text, "deep.yaml")[1]
+    deep = [p for p in problems if "nested more than 64 levels" in p.what]
+    pure = gazetteer_module._read_yaml(text, "deep.yaml", pure=True).problems
+    assert [p for p in pure if "nested more than" in p.what] == deep  # with or without libyaml
+    if line is None:
+        assert deep == []
+    else:
+        assert [(p.path, p.line) for p in deep] == [("deep.yaml", line)]
+        assert str(deep[0]).endswith("check the brackets [ ] and { } and the indentation")
+
+
+def test_a_parser_crash_becomes_a_located_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ruamel's own failures (seen: NotImplementedError on NEL in comments) never escape."""
+    import geo.gazetteer as gazetteer_module
+
+    def crash(text: str, pure: bool = False) -> None:
+        raise NotImplementedError("overlap in comment")
+
+    monkeypatch.setattr(gazetteer_module, "_compose", crash)
+    doc = gazetteer_module._read_yaml("- id: x\n", "places.yaml")
+    assert [str(p) for p in doc.problems] == [
+        "places.yaml:1: the YAML parser could not read this file (NotImplementedError: overlap "
+        "in comment) — expected plain UTF-8 YAML; look for unusual characters (NEL U+0085, "
+        "line/paragraph separators) in comments and replace them with ordinary line breaks"
+    ]

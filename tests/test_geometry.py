@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 import pytest
@@ -397,3 +398,271 @@ def test_geonames_id_outside_the_bundled_places_resolves_from_the_offline_index(
     assert (resolved.geometry.x, resolved.geometry.y) == OFFLINE_POINTS[3039154]
     assert resolved.source == "GeoNames (offline index)"
     assert (resolved.precision, resolved.geo_precision) == ("exact", 1)
+
+
+# --------------------------------------------------------------------------- snapshot
+
+SNAPSHOT_YAML = """\
+- id: alpha
+  name: Alpha
+  kind: settlement
+  aliases: [Alfa]
+  names: {hy: Ալֆա}
+  valid_from: 2020-01-02
+  sources: [{note: a note}]
+  geometry: {point: [46.5, 39.5]}
+- id: beta
+  name: Beta
+  kind: settlement
+  geometry: {point: [46.7, 39.6], buffer_km: 3}
+- id: both
+  name: Both
+  kind: region
+  geometry: {union: [alpha, beta]}
+"""
+
+
+@pytest.fixture
+def snapshot_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """A gazetteer folder, a boundaries folder, an empty cache, and a count of real loads."""
+    monkeypatch.setenv("REFMAP_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "gazetteer"
+    folder.mkdir()
+    (folder / "g.yaml").write_text(SNAPSHOT_YAML, encoding="utf-8")
+    layers = tmp_path / "boundaries"
+    layers.mkdir()
+    (layers / "countries.geojson").write_text("{}", encoding="utf-8")
+    calls = {"load": 0}
+    real_load = geometry_module.load_gazetteer
+
+    def counting_load(*args, **kwargs):
+        calls["load"] += 1
+        return real_load(*args, **kwargs)
+
+    import geo.boundaries
+
+    monkeypatch.setattr(geometry_module, "load_gazetteer", counting_load)
+    monkeypatch.setattr(geo.boundaries, "load_boundaries", lambda *a, **k: FakeBoundaries())
+    return {
+        "folder": folder,
+        "yaml": folder / "g.yaml",
+        "calls": calls,
+        "load": lambda: geometry_module.load_resolved(
+            folder, boundaries_dir=layers, data_root=tmp_path
+        ),
+        "layers": layers,
+        "cache": tmp_path / "cache" / "snapshots",
+    }
+
+
+def _facts(loaded: tuple) -> tuple:
+    gazetteer, geometries = loaded
+    return (
+        list(gazetteer),
+        gazetteer.files,
+        gazetteer.fingerprint,
+        [
+            (k, g.source, g.precision, g.geo_precision, g.lon, g.lat, g.note, g.geometry.wkb)
+            for k, g in geometries.items()
+        ],
+    )
+
+
+def test_snapshot_is_reused_when_inputs_are_unchanged(snapshot_inputs: dict) -> None:
+    first = snapshot_inputs["load"]()
+    assert [p.name for p in snapshot_inputs["cache"].iterdir()] != []
+    second = snapshot_inputs["load"]()
+    assert snapshot_inputs["calls"]["load"] == 1  # the second came from the snapshot
+    assert _facts(second) == _facts(first)
+    assert second[0]["alpha"].names["hy"] == "Ալֆա"
+    assert type(second[0]["alpha"].geometry).__name__ == "mappingproxy"
+    assert second[0]["alpha"].origin == Origin(str(snapshot_inputs["yaml"]), 1)
+
+
+def test_snapshot_equals_a_load_without_it(snapshot_inputs: dict, tmp_path: Path) -> None:
+    snapshot_inputs["load"]()
+    cached = snapshot_inputs["load"]()
+    fresh = geometry_module.load_resolved(
+        snapshot_inputs["folder"],
+        boundaries_dir=snapshot_inputs["layers"],
+        data_root=tmp_path,
+        snapshot=False,
+    )
+    assert _facts(cached) == _facts(fresh)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["yaml", "new-yaml-file", "boundary-file", "code"],
+)
+def test_snapshot_is_rebuilt_when_an_input_changes(
+    snapshot_inputs: dict, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    snapshot_inputs["load"]()
+    if change == "yaml":  # same size and kept mtime would not matter: contents are hashed
+        text = SNAPSHOT_YAML.replace("name: Alpha", "name: Alpho")
+        snapshot_inputs["yaml"].write_text(text, encoding="utf-8")
+    elif change == "new-yaml-file":
+        (snapshot_inputs["folder"] / "h.yaml").write_text(
+            "- {id: gamma, name: Gamma, kind: settlement, geometry: {point: [46, 39]}}\n"
+        )
+    elif change == "boundary-file":
+        (snapshot_inputs["layers"] / "countries.geojson").write_text("{ }", encoding="utf-8")
+    else:
+        monkeypatch.setattr(geometry_module, "_code_version", lambda: "another version")
+    gazetteer, _ = snapshot_inputs["load"]()
+    assert snapshot_inputs["calls"]["load"] == 2
+    if change == "yaml":
+        assert gazetteer["alpha"].name == "Alpho"
+    if change == "new-yaml-file":
+        assert "gamma" in gazetteer
+    snapshot_inputs["load"]()
+    assert snapshot_inputs["calls"]["load"] == 2  # and the rebuilt snapshot is used next time
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data[:-1],  # one byte of WKB short
+        lambda data: b"not a snapshot at all",
+        lambda data: data[:30] + b"\xff" * 20 + data[50:],  # header length / JSON garbled
+        lambda data: data.replace(b'"key": "', b'"key": "0', 1),  # written for another key
+        lambda data: data.replace(b'"format": 1', b'"format": 0', 1),
+        lambda data: data.replace(b'"proxy"', b'"pickle"', 1),  # unknown tag
+    ],
+    ids=["empty", "truncated", "short-wkb", "garbage", "garbled", "key", "format", "tag"],
+)
+def test_corrupt_snapshot_is_ignored_and_replaced(snapshot_inputs: dict, damage) -> None:
+    first = snapshot_inputs["load"]()
+    (path,) = snapshot_inputs["cache"].iterdir()
+    path.write_bytes(damage(path.read_bytes()))
+    assert _facts(snapshot_inputs["load"]()) == _facts(first)
+    assert snapshot_inputs["calls"]["load"] == 2
+    assert _facts(snapshot_inputs["load"]()) == _facts(first)
+    assert snapshot_inputs["calls"]["load"] == 2  # rewritten whole
+
+
+def test_errors_keep_their_file_line_after_a_snapshot_exists(snapshot_inputs: dict) -> None:
+    snapshot_inputs["load"]()
+    (path,) = snapshot_inputs["cache"].iterdir()
+    saved = path.read_bytes()
+    bad = SNAPSHOT_YAML.replace("kind: region", "kind: regoin")
+    snapshot_inputs["yaml"].write_text(bad, encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(GazetteerError, match=r"g\.yaml:15: kind is 'regoin' in place 'both'"):
+            snapshot_inputs["load"]()
+    assert path.read_bytes() == saved  # a failed load writes nothing
+    snapshot_inputs["yaml"].write_text("- {id: a, name: A, kind: region, geometry: {union: [x]}}\n")
+    with pytest.raises(GazetteerError, match=r"g\.yaml:1: union of place 'a' refers to unknown"):
+        snapshot_inputs["load"]()
+    snapshot_inputs["yaml"].write_text(SNAPSHOT_YAML, encoding="utf-8")
+    calls = snapshot_inputs["calls"]["load"]
+    snapshot_inputs["load"]()
+    assert snapshot_inputs["calls"]["load"] == calls  # back to the clean contents: reused
+
+
+def test_geometry_errors_are_never_snapshotted(snapshot_inputs: dict) -> None:
+    snapshot_inputs["yaml"].write_text(
+        "- {id: a, name: A, kind: country, geometry: {admin0: XYZ}}\n", encoding="utf-8"
+    )
+    for _ in range(2):
+        with pytest.raises(GazetteerError, match=r"g\.yaml:1: admin0 of place 'a': unknown"):
+            snapshot_inputs["load"]()
+    assert not snapshot_inputs["cache"].exists()
+
+
+def test_snapshot_false_neither_reads_nor_writes(snapshot_inputs: dict, tmp_path: Path) -> None:
+    for _ in range(2):
+        geometry_module.load_resolved(
+            snapshot_inputs["folder"],
+            boundaries_dir=snapshot_inputs["layers"],
+            data_root=tmp_path,
+            snapshot=False,
+        )
+    assert snapshot_inputs["calls"]["load"] == 2
+    assert not snapshot_inputs["cache"].exists()
+
+
+def test_analyst_file_change_rebuilds_the_snapshot(snapshot_inputs: dict, tmp_path: Path) -> None:
+    area = tmp_path / "analyst" / "area.geojson"
+    area.parent.mkdir()
+
+    def write_area(x: float) -> None:
+        feature = {
+            "type": "Feature",
+            "properties": {},
+            "geometry": shapely.geometry.mapping(shapely.box(x, 39, x + 0.1, 39.1)),
+        }
+        area.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+
+    write_area(46.0)
+    snapshot_inputs["yaml"].write_text(
+        "- {id: f, name: F, kind: region, geometry: {file: analyst/area.geojson}}\n"
+    )
+    assert snapshot_inputs["load"]()[1]["f"].geometry.bounds[0] == 46.0
+    write_area(46.5)
+    assert snapshot_inputs["load"]()[1]["f"].geometry.bounds[0] == 46.5
+    assert snapshot_inputs["calls"]["load"] == 2
+
+
+def test_unwritable_cache_only_costs_speed(snapshot_inputs: dict) -> None:
+    snapshot_inputs["cache"].parent.mkdir(parents=True)
+    snapshot_inputs["cache"].write_text("a file where the folder should be")
+    first = snapshot_inputs["load"]()
+    assert _facts(snapshot_inputs["load"]()) == _facts(first)
+    assert snapshot_inputs["calls"]["load"] == 2
+
+
+def test_values_the_encoding_cannot_carry_are_not_snapshotted(tmp_path: Path) -> None:
+    place = Place("p", "P", "settlement", geometry={"point": [46.0, 39.0]}, notes=None)
+    odd = Place("q", "Q", "settlement", names={"x": frozenset({"y"})})  # type: ignore[dict-item]
+    gazetteer = Gazetteer.from_places([place, odd])
+    geometries = resolve_geometries(Gazetteer.from_places([place]), None)
+    path = tmp_path / "s.bin"
+    assert not geometry_module.write_snapshot(path, "k", gazetteer, geometries, tmp_path)
+    assert not path.exists()
+    assert geometry_module.write_snapshot(
+        path, "k", Gazetteer.from_places([place]), geometries, tmp_path
+    )
+    assert geometry_module.read_snapshot(path, "other key", tmp_path, []) is None
+    assert geometry_module.read_snapshot(path, "k", tmp_path, [])[0]["p"] == place
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5)
+)
+_VALUES = st.recursive(
+    _SCALARS | st.dates(),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3).map(MappingProxyType),
+    ),
+    max_leaves=10,
+)
+
+
+@given(_VALUES)
+def test_snapshot_encoding_round_trips_values_and_their_types(value) -> None:
+    back = geometry_module._decode(json.loads(json.dumps(geometry_module._encode(value))))
+    assert back == value
+    assert repr(back) == repr(value)  # same types all the way down (tuple, mappingproxy, date)
+
+
+def test_snapshot_fingerprint_does_not_depend_on_the_working_directory(
+    snapshot_inputs: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo import settings as geo_settings
+
+    monkeypatch.setattr(geo_settings, "PROJECT_ROOT", tmp_path)  # files shown relative to it
+    first = snapshot_inputs["load"]()
+    assert first[0].files == ("gazetteer/g.yaml",)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    second = snapshot_inputs["load"]()
+    assert snapshot_inputs["calls"]["load"] == 1
+    assert (second[0].files, second[0].fingerprint) == (first[0].files, first[0].fingerprint)
