@@ -44,6 +44,17 @@ PAGE_CSS = """
 # Loading (cached by file fingerprints; the last valid corpus survives a broken gazetteer edit)
 
 
+def server_wide(func: Any) -> Any:
+    """Key a cached function by this file, whichever way the file runs (apply under st.cache_*).
+
+    Streamlit keys its caches by the function's module: ``__main__`` when this file runs as
+    the page, ``app`` when the server imports it to warm up. One name for both lets the
+    first visitor's page find what the warm-up loaded.
+    """
+    func.__module__ = "refmap.app"
+    return func
+
+
 @dataclass
 class Loaded:
     """A loaded corpus plus the derived values the app caches alongside it."""
@@ -89,6 +100,7 @@ def input_fingerprint() -> str:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the articles and the gazetteer…")
+@server_wide
 def load_inputs(fingerprint: str) -> Loaded:
     """Load the corpus (boilerplate mentions included; the filters decide what shows)."""
     from geo.pipeline import load_corpus
@@ -108,6 +120,7 @@ BASEMAP_FOLDER = Path(__file__).resolve().parent / "static" / "vendor" / "basema
 
 
 @st.cache_resource(max_entries=2, show_spinner="Preparing the offline basemap…")
+@server_wide
 def load_basemap(fingerprint: str) -> str | None:
     """URL of the offline basemap file (cached per boundaries fingerprint)."""
     return write_basemap(fingerprint)
@@ -192,6 +205,7 @@ def filter_key(filters: Filters) -> tuple[Any, ...]:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
+@server_wide
 def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters: Filters) -> dict:
     """Build the layers of the corpus under ``_filters`` (cached by fingerprint + filters)."""
     from geo.layers import build_layers
@@ -1097,25 +1111,16 @@ async def warm_up(_app: Any) -> AsyncIterator[None]:
 
 
 def warm_caches() -> None:
-    """Import the heavy modules, fill the on-disk caches, write the basemap; report, never raise."""
+    """Load the corpus and first layers into the page's caches, write the basemap; never raise."""
     import logging
-
-    from geo.layers import build_layers
-    from geo.pipeline import corpus_incidents, load_corpus
 
     log = logging.getLogger("refmap")
     started = time.perf_counter()
     try:
-        corpus = load_corpus(include_boilerplate=True)
-        layers = build_layers(
-            corpus.gazetteer.places,
-            corpus.geometries,
-            corpus.mentions,
-            corpus.articles,
-            tuple(corpus_incidents(corpus)),
-            Filters(),
-        )
-        maps.build_map(layers, basemap=write_basemap(boundaries_fingerprint()))
+        loaded = load_inputs(input_fingerprint())
+        filters = Filters()  # what the sidebar shows first
+        layers = layers_for(loaded.fingerprint, filter_key(filters), loaded, filters)
+        maps.build_map(layers, basemap=load_basemap(boundaries_fingerprint()))
     except Exception as exc:  # the page shows load errors with their file:line
         log.warning("refmap: warm-up stopped (%s); the page will report it", exc)
         return

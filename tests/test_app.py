@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -312,3 +313,31 @@ def test_search_zooms_to_a_place_without_error(app: AppTest) -> None:
     finder.select(label).run()
     assert not app.exception, app.exception
     assert not app.error, [e.value for e in app.error]
+
+
+def test_the_warm_up_loads_what_the_first_visitor_needs(
+    monkeypatch: pytest.MonkeyPatch, data_copy: Path
+) -> None:
+    """The server's warm-up (this file imported as a module) fills the page's own caches."""
+    import importlib.util
+
+    from geo import pipeline
+
+    monkeypatch.setenv("REFMAP_DATA_DIR", str(data_copy))
+    (data_copy / "gazetteer" / "zz_warm.yaml").write_text("# a fresh fingerprint\n[]\n")
+    loads = []
+    real = pipeline.load_corpus
+    monkeypatch.setattr(pipeline, "load_corpus", lambda **kw: loads.append(kw) or real(**kw))
+    spec = importlib.util.spec_from_file_location("app", APP)
+    assert spec and spec.loader
+    server_side = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "app", server_side)
+    spec.loader.exec_module(server_side)  # as the server imports it: defines `app`, no page
+    assert type(server_side.app).__name__ == "App"
+    server_side.warm_caches()
+    assert len(loads) == 1
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(loads) == 1, "the first page run loaded the corpus again"
+    assert shown_counts(at)[0] > 0
