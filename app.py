@@ -102,10 +102,15 @@ def input_fingerprint() -> str:
 @st.cache_resource(max_entries=4, show_spinner="Reading the articles and the gazetteer…")
 @server_wide
 def load_inputs(fingerprint: str) -> Loaded:
-    """Load the corpus (boilerplate mentions included; the filters decide what shows)."""
-    from geo.pipeline import load_corpus
+    """Load the corpus (boilerplate mentions included; the filters decide what shows).
 
-    corpus = load_corpus(include_boilerplate=True)
+    Through the mention index under the cache folder (``python -m geo index`` builds the same
+    file): only articles not indexed yet are matched; the others, and the incidents of an
+    unchanged corpus, are read back from it.
+    """
+    from geo.pipeline import load_indexed_corpus
+
+    corpus = load_indexed_corpus(include_boilerplate=True)
     return Loaded(corpus, fingerprint, dt.datetime.now())
 
 
@@ -222,6 +227,7 @@ def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
+@server_wide
 def map_for(
     fingerprint: str,
     key: tuple[Any, ...],
@@ -416,10 +422,13 @@ def show_folium(fmap: Any, **options: Any) -> Any:
 
 
 def link_base() -> str:
-    """Absolute address of the app (popup links leave the map's iframe)."""
-    url = getattr(st.context, "url", None) or ""
-    base = url.split("?", 1)[0].split("#", 1)[0]
-    return base or "/"
+    """Path of the app on its server: popup links open it in the top window, same origin.
+
+    Root-relative rather than the browser's address, so the map the server warms up before
+    anyone visits is the map every visitor gets (``server.baseUrlPath`` is honoured).
+    """
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/" if base else "/"
 
 
 def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, found: Found | None) -> None:
@@ -1119,8 +1128,12 @@ def warm_caches() -> None:
     try:
         loaded = load_inputs(input_fingerprint())
         filters = Filters()  # what the sidebar shows first
-        layers = layers_for(loaded.fingerprint, filter_key(filters), loaded, filters)
-        maps.build_map(layers, basemap=load_basemap(boundaries_fingerprint()))
+        key = filter_key(filters)
+        layers = layers_for(loaded.fingerprint, key, loaded, filters)
+        basemap = load_basemap(boundaries_fingerprint())
+        map_for(loaded.fingerprint, key, None, link_base(), False, layers, basemap)  # as view_map
+        import folium.plugins  # noqa: F401 - imported by streamlit-folium (not itself: see show_folium)
+        import streamlit.emojis  # noqa: F401 - read by set_page_config for the page icon
     except Exception as exc:  # the page shows load errors with their file:line
         log.warning("refmap: warm-up stopped (%s); the page will report it", exc)
         return
