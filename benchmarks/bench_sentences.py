@@ -3,6 +3,8 @@
 Run: ``.venv/bin/python benchmarks/bench_sentences.py [--mb 5]``. Prints MB/s of each
 segmenter over the seed text repeated to about ``--mb`` megabytes (segmented paragraph by
 paragraph, as refmap does) and how many of the news-abbreviation cases each gets exactly right.
+``--check benchmarks/corpora/10000 seeds`` compares refmap's fast path (``syntok_spans``: syntok
+run only where a boundary is in doubt) with syntok on every distinct paragraph of those folders.
 """
 
 from __future__ import annotations
@@ -62,8 +64,36 @@ def segmenters() -> dict[str, Callable[[str], Spans]]:
         "pysbd": spans_pysbd(),
         "syntok": spans_syntok,
         "blingfire": spans_blingfire,
+        "syntok, only where in doubt (refmap)": articles.syntok_spans,
         "refmap (syntok + news abbreviations)": articles.segment_paragraph,
     }
+
+
+def check_against_syntok(folders: list[Path]) -> int:
+    """Compare ``articles.syntok_spans`` with syntok on every paragraph of ``folders``.
+
+    Prints the paragraphs where they differ (there should be none) and both speeds.
+    """
+    paragraphs = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.txt")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            paragraphs.extend(text[s:e] for s, e in articles.line_spans(text))
+    paragraphs = list(dict.fromkeys(paragraphs))
+    mb = sum(len(p.encode()) for p in paragraphs) / 1e6
+    started = time.process_time()
+    expected = [spans_syntok(p) for p in paragraphs]
+    slow = time.process_time() - started
+    started = time.process_time()
+    found = [articles.syntok_spans(p) for p in paragraphs]
+    fast = time.process_time() - started
+    wrong = [p for p, a, b in zip(paragraphs, expected, found, strict=True) if a != b]
+    print(f"{len(paragraphs)} distinct paragraphs ({mb:.1f} MB)")
+    print(f"syntok {mb / slow:.2f} MB/s, syntok only where in doubt {mb / fast:.2f} MB/s")
+    print(f"paragraphs where they differ: {len(wrong)}")
+    for paragraph in wrong[:20]:
+        print(f"  {paragraph[:100]!r}")
+    return 1 if wrong else 0
 
 
 def seed_paragraphs(megabytes: float) -> list[str]:
@@ -76,7 +106,16 @@ def seed_paragraphs(megabytes: float) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=float, default=5.0, help="text size to time (MB)")
+    parser.add_argument(
+        "--check",
+        nargs="+",
+        type=Path,
+        metavar="DIR",
+        help="compare syntok_spans with syntok on every paragraph of these folders' .txt files",
+    )
     args = parser.parse_args()
+    if args.check:
+        raise SystemExit(check_against_syntok(args.check))
     cases = load_cases()
     paragraphs = seed_paragraphs(args.mb)
     mb = sum(len(p.encode()) for p in paragraphs) / 1e6

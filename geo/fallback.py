@@ -156,6 +156,7 @@ def iso3_for(iso2: str) -> str | None:
     return row["iso3"] if row else None
 
 
+@functools.lru_cache(maxsize=1024)
 def to_iso2(code: str) -> str:
     """Accept an ISO 3166-1 alpha-2 or alpha-3 country code and return the alpha-2 code.
 
@@ -554,11 +555,10 @@ class GeoNamesIndex:
                 " WHERE n.norm = ?",
                 (norm,),
             ).fetchall()
-        ranked = sorted(
-            (_rank(row, context, near) for row in rows),
-            key=lambda c: (-c.score, -c.population, c.geonameid),
-        )
-        return ranked[:limit]
+        # score every row, explain only the ones returned
+        scored = [(_score(row, context, near), row) for row in rows]
+        scored.sort(key=lambda item: (-round(item[0][0], 3), -item[1][9], item[1][2]))
+        return [_rank(row, context, near, km) for (_, km), row in scored[:limit]]
 
 
 def _check_lon_lat(point: tuple[float, float]) -> None:
@@ -571,34 +571,54 @@ def _check_lon_lat(point: tuple[float, float]) -> None:
         )
 
 
-def _rank(
-    row: tuple[Any, ...], context: frozenset[str], near: tuple[float, float] | None
-) -> Candidate:
-    """Score one matching row and explain the score in a sentence."""
-    is_primary, spelling, gid, name, kind, cc, admin1, lon, lat, population, capital = row
+def _score(
+    row: tuple[Any, ...],
+    context: frozenset[str],
+    near: tuple[float, float] | None,
+    km: float | None = None,
+) -> tuple[float, float | None]:
+    """Score one matching row (see ``GeoNamesIndex.lookup``); return it and the distance."""
+    is_primary, _, _, _, kind, cc, _, lon, lat, population, capital = row
     score = 0.0
-    reasons = []
     if is_primary:
         score += WEIGHT_PRIMARY_NAME
+    if cc in context:
+        score += WEIGHT_ARTICLE_COUNTRY
+    score += WEIGHT_KIND[kind]
+    if capital:
+        score += WEIGHT_CAPITAL
+    if near is not None:
+        if km is None:
+            km = _great_circle_km(near, (lon, lat))
+        score += WEIGHT_PROXIMITY * math.exp(-km / PROXIMITY_SCALE_KM)
+    score += WEIGHT_POPULATION * math.log10(1 + population)
+    return score, km
+
+
+def _rank(
+    row: tuple[Any, ...],
+    context: frozenset[str],
+    near: tuple[float, float] | None,
+    km: float | None = None,
+) -> Candidate:
+    """Score one matching row and explain the score in a sentence (``km``: known distance)."""
+    is_primary, spelling, gid, name, kind, cc, admin1, lon, lat, population, capital = row
+    score, km = _score(row, context, near, km)
+    reasons = []
+    if is_primary:
         reasons.append(f"matches name {spelling!r}")
     else:
         reasons.append(f"matches alternate name {spelling!r}")
     if cc in context:
-        score += WEIGHT_ARTICLE_COUNTRY
         reasons.append(f"in {cc}, a country named in the article")
-    score += WEIGHT_KIND[kind]
     if kind == "country":
         reasons.append("a country")
     elif kind == "admin1":
         reasons.append(f"a first-level division of {cc}")
     if capital:
-        score += WEIGHT_CAPITAL
         reasons.append(f"the capital of {cc}")
-    if near is not None:
-        km = _great_circle_km(near, (lon, lat))
-        score += WEIGHT_PROXIMITY * math.exp(-km / PROXIMITY_SCALE_KM)
+    if km is not None:
         reasons.append(f"{km:,.0f} km from the article's other places")
-    score += WEIGHT_POPULATION * math.log10(1 + population)
     reasons.append(f"population {population:,}")
     return Candidate(
         geonameid=gid,
@@ -618,12 +638,46 @@ def _rank(
 def _great_circle_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance in km between two (lon, lat) points (geopy takes lat, lon).
 
-    A ranking weight needs no ellipsoid: ``great_circle`` is within 0.5% of ``geodesic`` and
-    several times faster, which matters when every candidate row of every name is ranked.
-    """
-    from geopy.distance import great_circle
+    A ranking weight needs no ellipsoid: a great circle is within 0.5% of the geodesic. This
+    is geopy's ``great_circle`` formula (same radius, same longitude wrapping, same result),
+    written out because building geopy ``Point`` objects cost more than the trigonometry
+    when every candidate row of every name is ranked.
 
-    return float(great_circle((a[1], a[0]), (b[1], b[0])).km)
+    Examples
+    --------
+    >>> round(_great_circle_km((44.5, 40.2), (49.9, 40.4)))
+    458
+    """
+    lat1, lon1 = math.radians(a[1]), math.radians(_wrap_longitude(a[0]))
+    lat2, lon2 = math.radians(b[1]), math.radians(_wrap_longitude(b[0]))
+    sin_lat1, cos_lat1 = math.sin(lat1), math.cos(lat1)
+    sin_lat2, cos_lat2 = math.sin(lat2), math.cos(lat2)
+    delta = lon2 - lon1
+    cos_delta, sin_delta = math.cos(delta), math.sin(delta)
+    angle = math.atan2(
+        math.sqrt(
+            (cos_lat2 * sin_delta) ** 2
+            + (cos_lat1 * sin_lat2 - sin_lat1 * cos_lat2 * cos_delta) ** 2
+        ),
+        sin_lat1 * sin_lat2 + cos_lat1 * cos_lat2 * cos_delta,
+    )
+    return EARTH_RADIUS_KM * angle
+
+
+#: geopy's mean earth radius (``geopy.distance.EARTH_RADIUS``).
+EARTH_RADIUS_KM = 6371.009
+
+
+def _wrap_longitude(lon: float) -> float:
+    """Longitude outside [-180, 180] brought into [-180, 180), as geopy's ``Point`` does."""
+    if abs(lon) <= 180.0:
+        return float(lon)
+    wrapped = math.fmod(float(lon), 360.0) or 0.0
+    if wrapped < -180.0:
+        return wrapped + 360.0
+    if wrapped >= 180.0:
+        return wrapped - 360.0
+    return wrapped
 
 
 # --------------------------------------------------------------------------------------------

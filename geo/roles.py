@@ -396,11 +396,17 @@ def _attributive_cue(text: str, span: SpanLike, ftext: str, head: str, fold: Fol
     label = _LABEL_BEFORE_RE.search(_fold_tail(head, 80, fold))
     if label:
         return f"'{surface}' is part of the title '{label.group(0).strip()} {surface}'"
+    window = head[-80:]
+    # The "... of" patterns end with "of" then at most three words: skip them unless "of" is
+    # one of the last four words (a test that costs far less than their end-anchored search).
+    of_near_end = "of" in window.split()[-4:]
     for pattern in (_ORGANISATION_OF_RE, _HONORIFIC_OF_RE, _ACRONYM_OF_RE, _BRAND_BEFORE_RE):
-        organisation = pattern.search(head[-80:])
+        if pattern is not _BRAND_BEFORE_RE and not of_near_end:
+            continue
+        organisation = pattern.search(window)
         if organisation:
             return f"'{surface}' is part of the name '{organisation.group(0)}{surface}'"
-    title_of = _TITLE_OF_RE.search(head[-80:])
+    title_of = _TITLE_OF_RE.search(window) if of_near_end else None
     if title_of:
         return f"'{surface}' is part of the title '{title_of.group(1)} … {surface}'"
     organisation = _ORGANISATION_AFTER_RE.match(after_text)

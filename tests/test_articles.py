@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -749,3 +750,136 @@ def test_yaml_aliases_in_metadata_are_refused_before_they_expand(tmp_path, where
     _articles, problems = load_articles([path if where == "front matter" else tmp_path])
     assert any("anchors and aliases" in str(p) for p in problems), problems
     assert all(len(str(p)) < 500 for p in problems)
+
+
+# --------------------------------------------------------------------------------------------
+# syntok_spans: syntok's sentences, with syntok run only where a boundary is in doubt
+
+
+def _syntok_reference(paragraph: str) -> list[tuple[int, int]]:
+    """syntok over the whole paragraph, as segment_paragraph used it before the fast path."""
+    import syntok.segmenter
+
+    spans = []
+    for found in syntok.segmenter.analyze(paragraph):
+        for sentence in found:
+            last = sentence[-1]
+            spans.append((sentence[0].offset, min(len(paragraph), last.offset + len(last.value))))
+    return spans
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "",
+        "   ",
+        "No terminal at all",
+        "Gen. Smith left. The rest stayed in Baku. We left at 3 p.m. on Monday.",
+        "Mayor Bobby E. Horton called. The U.S. Army came; Ms. The said no.",
+        "Part of U.S. 83 south of town. Take U.S. 84, then exit. It closed in the 1990s. The end.",
+        "Sen. Bob Menendez (D-N.J.), the chairman, spoke. (AP Photo) He left. (Shutterstock)",
+        "It happened years ago. During the war 12. Jan was cold. No. 5 won. No. Five lost.",
+        "Call 800-768-1506. And the aid. It was 9/11. That’s it. “by force”. The phone rang.",
+        "They said “no.” “We will,” he said. ‘Yes.’ ‘No.’ Wait… What? Really?! Yes!",
+        "II. The kings. XI. Louis. A. B. C. d. e. He (the one [in] {braces}) left. Then.",
+        "CHATTANOOGA (AP) — Methane. WASHINGTON, D.C. -- Family of W.Va. -- Lewisburg.",
+        "He left . She stayed ; They went.Here it is.Done. 5. Jan. 12. Feb 2020. 133%! In all.",
+        "x-Mr. Smith. a.-Abc. The end. rock’n’roll. The band. DeKalb. The county. UK. The people.",
+    ],
+)
+def test_syntok_spans_match_syntok(paragraph: str) -> None:
+    assert articles.syntok_spans(paragraph) == _syntok_reference(paragraph)
+
+
+_SENTENCE_PIECES = [
+    "word",
+    "Word",
+    "The",
+    "It",
+    "He",
+    "Mr.",
+    "Gen.",
+    "U.S.",
+    "p.m.",
+    "E.",
+    "II.",
+    "No.",
+    "no",
+    "Jan.",
+    "May",
+    "5",
+    "12",
+    "1990s",
+    "1,000",
+    "9/11",
+    "133",
+    "etc.",
+    "(AP)",
+    "(D-Calif.)",
+    "(",
+    ")",
+    "[",
+    "]",
+    "“",
+    "”",
+    '"',
+    "'",
+    "’",
+    "—",
+    "-",
+    "--",
+    ".",
+    "!",
+    "?",
+    ";",
+    ":",
+    ",",
+    "...",
+    "…",
+    "ago.",
+    "said.",
+    "Baku.",
+    "a",
+    "x",
+    "In",
+    "Jan",
+    "\xa0",
+]
+
+
+@given(st.lists(st.sampled_from(_SENTENCE_PIECES), max_size=40), st.lists(st.booleans()))
+@hypothesis_settings(max_examples=1500, deadline=None)
+def test_syntok_spans_match_syntok_on_generated_text(pieces: list[str], glue: list[bool]) -> None:
+    # pieces joined by a space or nothing, so terminals, quotes and brackets touch words too
+    text = "".join(p + (" " if i >= len(glue) or glue[i] else "") for i, p in enumerate(pieces))
+    paragraph = text.strip()
+    assert articles.syntok_spans(paragraph) == _syntok_reference(paragraph)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Follow us",
+                "on",
+                "donate",
+                "our readers",
+                "Goris",
+                "was hit",
+                "Updated",
+                "May 15",
+                ".",
+                "!",
+                "Kapan",
+                "shelled",
+                "© 2024",
+            ]
+        ),
+        max_size=12,
+    )
+)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_vetted_prose_check_agrees_with_reads_as_prose(words: list[str]) -> None:
+    paragraph = " ".join(words)
+    if classify_paragraph(paragraph) != "bad":
+        assert articles._reads_as_prose(paragraph.strip(), vetted=True) == reads_as_prose(paragraph)

@@ -518,3 +518,22 @@ def test_yaml_entry_always_parses_back(name: str, sentence: str, article: str) -
     assert f'"{sentence}"' in entry["notes"]
     assert entry["sources"] == [{"article": article}]
     assert re.fullmatch(r"[a-z][a-z0-9_]*", entry["id"])
+
+
+@given(
+    st.tuples(st.floats(-180, 180), st.floats(-90, 90)),
+    st.tuples(st.floats(-540, 540), st.floats(-90, 90)),
+)
+@settings(max_examples=500, deadline=None)
+def test_great_circle_equals_geopy(a: tuple[float, float], b: tuple[float, float]) -> None:
+    from geopy.distance import great_circle
+
+    assert fallback._great_circle_km(a, b) == great_circle((a[1], a[0]), (b[1], b[0])).km
+
+
+def test_to_iso2_answers_repeated_codes_the_same() -> None:
+    assert [to_iso2(c) for c in ("ARM", "arm", "AM", "ARM")] == ["AM", "AM", "AM", "AM"]
+    with pytest.raises(FallbackError, match="unknown country code 'XYZ'"):
+        to_iso2("XYZ")
+    with pytest.raises(FallbackError, match="unknown country code 'XYZ'"):
+        to_iso2("XYZ")  # errors are not cached away

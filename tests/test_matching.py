@@ -690,3 +690,71 @@ def test_punctuated_cue_words_decide_a_shared_alias(text, expected):
     article = Article("a", "a.txt", text, body=((0, len(text)),))
     found = find_mentions(article, build_matcher(GEORGIAS))
     assert [m.place_id for m in found if m.surface == "Georgia"] == [expected]
+
+
+# --------------------------------------------------------------------------------------------
+# Fast paths that must give exactly what the plain code gives
+
+
+_TRIGGER_TEXT_PIECES = [
+    "in",
+    "In",
+    "IN",
+    "near",
+    "to",
+    "into",
+    "within",
+    "from",
+    "of",
+    "on",
+    "against",
+    "the",
+    "village of",
+    "city  of",
+    "strikes on",
+    "missile strikes on",
+    "airstrikes on",
+    "siege of",
+    "Kapan",
+    "Goris",
+    "St. Louis",
+    "New York",
+    "Kyiv's",
+    "and",
+    "or",
+    ",",
+    ".",
+    "said",
+    "(",
+    "Mr",
+    "May",
+    "Monday",
+    "\n",
+    "\u00a0",
+    "  ",
+    "x_in",
+    "Tbilisi-based",
+    "de",
+    "Rio de Janeiro",
+]
+
+
+@given(st.lists(st.sampled_from(_TRIGGER_TEXT_PIECES), max_size=30), st.lists(st.booleans()))
+@settings(max_examples=1000, deadline=None)
+def test_candidate_matches_equal_a_full_scan(pieces: list[str], glue: list[bool]) -> None:
+    from geo import matching
+
+    text = "".join(p + (" " if i >= len(glue) or glue[i] else "") for i, p in enumerate(pieces))
+    expected = [(m.span(), m.groupdict()) for m in matching._CANDIDATE_RE.finditer(text)]
+    found = [(m.span(), m.groupdict()) for m in matching._candidate_matches(text)]
+    assert found == expected
+
+
+@given(st.text(alphabet=st.sampled_from("aZ ı…ßæ’‑\u00a0\u00ad\u0301é. -İ"), max_size=30))
+@settings(max_examples=500, deadline=None)
+def test_fold_equals_the_folded_text_stripped(text: str) -> None:
+    from geo import matching
+
+    matching.fold.cache_clear()
+    for keep_case in (False, True):
+        assert fold(text, keep_case=keep_case) == fold_text(text, keep_case=keep_case).text.strip()
