@@ -212,17 +212,20 @@ def filter_key(filters: Filters) -> tuple[Any, ...]:
 @st.cache_resource(max_entries=64, show_spinner=False)
 @server_wide
 def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters: Filters) -> dict:
-    """Build the layers of the corpus under ``_filters`` (cached by fingerprint + filters)."""
-    from geo.layers import build_layers
+    """Build the layers of the corpus under ``_filters`` (cached by fingerprint + filters).
+
+    The corpus's ``LayerIndex`` (mentions grouped by place, quotes built) is made once per
+    corpus and reused by every filter change.
+    """
+    from geo.layers import build_layers, layer_index
 
     corpus = _loaded.corpus
+    inputs = (corpus.gazetteer.places, corpus.geometries, corpus.mentions, corpus.articles)
     return build_layers(
-        corpus.gazetteer.places,
-        corpus.geometries,
-        corpus.mentions,
-        corpus.articles,
+        *inputs,
         _loaded.incidents_for(not _filters.body_only),
         _filters,
+        prepared=layer_index(*inputs, key=(fingerprint, corpus.fingerprint)),
     )
 
 

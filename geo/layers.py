@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 from shapely.geometry import MultiPoint, Point, box
 from shapely.geometry.base import BaseGeometry
 
@@ -37,6 +41,9 @@ KIND_LAYERS = {
 BORDER_WORD = re.compile(
     r"\b(?:borders?|bordering|frontiers?|boundary|boundaries)\b", re.IGNORECASE
 )
+
+#: Every ``BORDER_WORD`` contains one of these stems (lower case).
+BORDER_STEMS = ("border", "frontier", "boundar")
 
 #: Both neighbours must be named within this many characters of the border word.
 BORDER_WINDOW = 80
@@ -253,6 +260,35 @@ def layer_for_kind(kind: str | None, geometry: BaseGeometry | None = None) -> st
     return "settlements"
 
 
+def _mention_quote(mention: Mention, text: str) -> dict[str, Any]:
+    """Return the provenance entry of one mention (``text`` is its article's text)."""
+    return {
+        "start": mention.start,
+        "end": mention.end,
+        "surface": mention.surface,
+        "role": mention.role,
+        "sentence": text[mention.sentence_start : mention.sentence_end],
+        "sentence_start": mention.sentence_start,
+        "sentence_end": mention.sentence_end,
+    }
+
+
+def _article_group(article_id: str, article: Article | None, items: list) -> dict[str, Any]:
+    """Return one article's provenance entry holding ``items`` (its quotes, already sorted)."""
+    return {
+        "article": article_id,
+        "title": article.title if article else None,
+        "outlet": article.outlet if article else None,
+        "published": published_iso(article),
+        "mentions": items,
+    }
+
+
+def _group_order(group: Mapping[str, Any]) -> tuple[str, str]:
+    """Sort key of provenance entries: publication date (undated last), then article id."""
+    return (group["published"] or "9999", group["article"])
+
+
 def _provenance(
     mentions: Iterable[Mention],
     articles: Mapping[str, Article],
@@ -262,33 +298,18 @@ def _provenance(
     quotes: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in mentions:
         article = articles.get(m.article)
-        text = article.text if article else ""
-        quotes[m.article].append(
-            {
-                "start": m.start,
-                "end": m.end,
-                "surface": m.surface,
-                "role": m.role,
-                "sentence": text[m.sentence_start : m.sentence_end],
-                "sentence_start": m.sentence_start,
-                "sentence_end": m.sentence_end,
-            }
-        )
+        quotes[m.article].append(_mention_quote(m, article.text if article else ""))
     for r in reports:
         quotes[r.article].append(r.as_quote())
-    groups = []
-    for article_id, items in quotes.items():
-        article = articles.get(article_id)
-        groups.append(
-            {
-                "article": article_id,
-                "title": article.title if article else None,
-                "outlet": article.outlet if article else None,
-                "published": published_iso(article),
-                "mentions": sorted(items, key=lambda q: (q["start"], q["end"])),
-            }
+    groups = [
+        _article_group(
+            article_id,
+            articles.get(article_id),
+            sorted(items, key=lambda q: (q["start"], q["end"])),
         )
-    return sorted(groups, key=lambda g: (g["published"] or "9999", g["article"]))
+        for article_id, items in quotes.items()
+    ]
+    return sorted(groups, key=_group_order)
 
 
 def published_iso(article: Article | None) -> str | None:
@@ -356,6 +377,25 @@ def _neighbour_pairs(places: Mapping[str, Place]) -> dict[frozenset[str], str]:
     return pairs
 
 
+def _may_have_border_word(sentence: str) -> bool:
+    """Whether ``BORDER_WORD`` may match in ``sentence`` (a fast test, never a false no).
+
+    The regular expression scan is the slow part of linking borders, and most sentences have
+    no border word. An ASCII sentence without any of ``BORDER_STEMS`` (in any case) cannot
+    match; any other sentence is scanned (case-insensitive matching also folds a few
+    non-ASCII letters, such as the dotless ı and the long ſ, to ASCII ones).
+
+    Examples
+    --------
+    >>> [_may_have_border_word(s) for s in ("The BORDER is shut.", "Calm.", "Ünal left.")]
+    [True, False, True]
+    """
+    if not sentence.isascii():
+        return True
+    lowered = sentence.lower()
+    return any(stem in lowered for stem in BORDER_STEMS)
+
+
 def border_quotes(
     places: Mapping[str, Place],
     mentions: Iterable[Mention],
@@ -395,6 +435,8 @@ def border_quotes(
     for (article_id, s_start, s_end), named in by_sentence.items():
         text = articles[article_id].text
         sentence = text[s_start:s_end]
+        if not _may_have_border_word(sentence):
+            continue
         for word in BORDER_WORD.finditer(sentence):
             w_start, w_end = s_start + word.start(), s_start + word.end()
             gap: dict[str, int] = {}
@@ -456,17 +498,12 @@ def _regional_country(place: Place, resolved: Any) -> bool:
 
 
 def _place_feature(
-    place: Place,
-    resolved: Any,
-    mentions: Sequence[Mention],
-    articles: Mapping[str, Article],
-    quotes: Sequence[Any] = (),
+    place: Place, resolved: Any, provenance: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
     """One place feature, or ``None`` when it has no geometry to draw."""
     geometry = getattr(resolved, "geometry", None)
     if geometry is None or geometry.is_empty:
         return None
-    provenance = _provenance(mentions, articles, quotes)
     level = getattr(resolved, "geo_precision", None) or place.geo_precision
     return {
         "id": place.id,
@@ -484,15 +521,11 @@ def _place_feature(
     }
 
 
-def _fallback_feature(
-    mentions: Sequence[Mention], articles: Mapping[str, Article]
-) -> dict[str, Any] | None:
-    """Build a feature for a place only the fallback resolved (a point from the mentions)."""
-    first = mentions[0]
+def _fallback_feature(first: Mention, provenance: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Build a feature for a place only the fallback resolved (a point at its first mention)."""
     if first.lon is None or first.lat is None:
         return None
     geometry = Point(first.lon, first.lat)
-    provenance = _provenance(mentions, articles)
     kind = first.kind or "settlement"
     return {
         "id": first.place_id,
@@ -604,6 +637,332 @@ def _frame(name: str, features: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     return frame
 
 
+#: Pauses of the cyclic garbage collector in progress (see ``_gc_paused``).
+_GC_PAUSE = {"depth": 0, "enabled": False}
+_GC_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small, acyclic objects are built.
+
+    Building a corpus's quotes allocates hundreds of thousands of dicts, and each burst of
+    allocations would start a collection that walks every object alive (the whole corpus):
+    at 10k articles that costs more than the building itself. Nothing built here forms a
+    cycle, so nothing is left for the collector to find. Concurrent and nested pauses are
+    counted; the last one out restores the collector as it was.
+    """
+    with _GC_LOCK:
+        if _GC_PAUSE["depth"] == 0:
+            _GC_PAUSE["enabled"] = gc.isenabled()
+            gc.disable()
+        _GC_PAUSE["depth"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSE["depth"] -= 1
+            if _GC_PAUSE["depth"] == 0 and _GC_PAUSE["enabled"]:
+                gc.enable()
+
+
+def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer code of each value (in order of first appearance) and the values by code.
+
+    Examples
+    --------
+    >>> codes, names = _codes(["b", "a", "b"])
+    >>> codes.tolist(), names
+    ([0, 1, 0], ['b', 'a'])
+    """
+    found: dict[str, int] = {}
+    codes = np.fromiter(
+        (found.setdefault(v, len(found)) for v in values), dtype=np.int64, count=len(values)
+    )
+    return codes, list(found)
+
+
+class LayerIndex:
+    """What :func:`build_layers` needs of a corpus, computed once and reused by every filter.
+
+    A filter change on a big corpus (10k articles, 250k mentions) must not walk every mention
+    in Python. The index holds the mentions that have a place as numpy columns (place, article,
+    role, ``in_body``), sorted by place, then article in provenance order (publication date,
+    undated last, then id), then offset. Each mention's provenance quote and each (place,
+    article) provenance entry is built once: a filter is a vectorised mask over the columns,
+    and a place's provenance is its prepared entries, rebuilt only for an article some of
+    whose mentions of the place the filter drops. Geometry-derived facts (the regional
+    context countries) and the border quotes of each ``body_only`` setting are computed once.
+
+    The index reads its inputs and never changes them; the provenance it hands out shares its
+    prepared entries, which callers must not change either. Build a new index when the inputs
+    change (:func:`layer_index` keeps one per caller's key).
+
+    Examples
+    --------
+    >>> index = LayerIndex({}, {}, [], {})
+    >>> index.select(Filters()).provenance("goris")
+    []
+    """
+
+    def __init__(
+        self,
+        places: Mapping[str, Place],
+        geometries: Mapping[str, Any],
+        mentions: Sequence[Mention],
+        articles: Mapping[str, Article],
+    ) -> None:
+        self.places, self.mentions, self.articles = places, mentions, articles
+        self.regional = frozenset(
+            pid for pid, place in places.items() if _regional_country(place, geometries.get(pid))
+        )
+        self._borders: dict[bool, dict[str, list[BorderQuote]]] = {}
+        self._lock = threading.Lock()
+        with _gc_paused():
+            self._sort_mentions()
+            self.quotes = self._build_quotes()
+            self._build_entries()
+
+    def fits(self, mentions: Sequence[Mention], articles: Mapping[str, Article]) -> bool:
+        """Whether the index can serve these inputs (same numbers of mentions and articles)."""
+        return len(mentions) == len(self.mentions) and len(articles) == len(self.articles)
+
+    def _sort_mentions(self) -> None:
+        """Columns of the mentions that have a place, sorted in provenance order."""
+        located = [i for i, m in enumerate(self.mentions) if m.place_id is not None]
+        rows = [self.mentions[i] for i in located]
+        place, self.place_ids = _codes([m.place_id for m in rows])  # type: ignore[misc]
+        article, self.article_ids = _codes([m.article for m in rows])
+        role, self.role_names = _codes([m.role for m in rows])
+        self._describe_articles()
+        order = np.lexsort(
+            (
+                np.arange(len(rows)),  # ties keep mention order
+                np.array([m.end for m in rows], dtype=np.int64),
+                np.array([m.start for m in rows], dtype=np.int64),
+                self.article_rank[article],
+                place,
+            )
+        )
+        self.position = np.array(located, dtype=np.int64)[order]  # row -> index in mentions
+        self.place, self.article, self.role = place[order], article[order], role[order]
+        self.in_body = np.array([bool(m.in_body) for m in rows], dtype=bool)[order]
+
+    def _describe_articles(self) -> None:
+        """Per article code: provenance fields, rank in provenance order, publication day."""
+        found = [self.articles.get(article_id) for article_id in self.article_ids]
+        self.article_fields = [
+            (article_id, a.title if a else None, a.outlet if a else None, published_iso(a))
+            for article_id, a in zip(self.article_ids, found, strict=True)
+        ]
+        fields = self.article_fields
+        ranked = sorted(range(len(found)), key=lambda c: (fields[c][3] or "9999", fields[c][0]))
+        self.article_rank = np.zeros(len(found), dtype=np.int64)
+        self.article_rank[ranked] = np.arange(len(found), dtype=np.int64)
+        days = [a.published if a else None for a in found]
+        self.article_dated = np.array([d is not None for d in days], dtype=bool)
+        self.article_day = np.array([d.toordinal() if d else 0 for d in days], dtype=np.int64)
+
+    def _build_quotes(self) -> np.ndarray:
+        """Build the provenance quote of each row (the quotes of a sentence share its text)."""
+        sentences: dict[tuple[str, int, int], str] = {}
+        quotes = []
+        for i in np.sort(self.position).tolist():  # in mention order: memory order, faster
+            m = self.mentions[i]
+            key = (m.article, m.sentence_start, m.sentence_end)
+            sentence = sentences.get(key)
+            if sentence is None:
+                article = self.articles.get(m.article)
+                text = article.text if article else ""
+                sentence = sentences[key] = text[m.sentence_start : m.sentence_end]
+            quotes.append(
+                {
+                    "start": m.start,
+                    "end": m.end,
+                    "surface": m.surface,
+                    "role": m.role,
+                    "sentence": sentence,
+                    "sentence_start": m.sentence_start,
+                    "sentence_end": m.sentence_end,
+                }
+            )
+        found = np.empty(len(quotes), dtype=object)
+        found[:] = quotes
+        return found[np.argsort(np.argsort(self.position))]  # back to row order
+
+    def _build_entries(self) -> None:
+        """Group the rows by (place, article) and build each group's provenance entry."""
+        size = len(self.position)
+        change = (self.place[1:] != self.place[:-1]) | (self.article[1:] != self.article[:-1])
+        starts = np.concatenate(([0], np.flatnonzero(change) + 1)) if size else np.zeros(0, int)
+        bounds = [*starts.tolist(), size]
+        self.group_size = np.diff(bounds).astype(np.int64)
+        self.group_of_row = np.repeat(np.arange(len(starts)), self.group_size)
+        quotes = self.quotes.tolist()
+        self.entries = np.empty(len(starts), dtype=object)
+        for group, (lo, hi, code) in enumerate(
+            zip(bounds, bounds[1:], self.article[starts].tolist(), strict=False)
+        ):
+            article_id, title, outlet, published = self.article_fields[code]
+            self.entries[group] = {
+                "article": article_id,
+                "title": title,
+                "outlet": outlet,
+                "published": published,
+                "mentions": quotes[lo:hi],
+            }
+
+    def keeps_articles(self, filters: Filters) -> np.ndarray:
+        """Boolean per article code: whether the article and date filters keep it."""
+        keep = np.ones(len(self.article_ids), dtype=bool)
+        if filters.articles is not None:
+            keep &= np.array([a in filters.articles for a in self.article_ids], dtype=bool)
+        if filters.date_from is not None or filters.date_to is not None:
+            keep &= self.article_dated
+            if filters.date_from is not None:
+                keep &= self.article_day >= filters.date_from.toordinal()
+            if filters.date_to is not None:
+                keep &= self.article_day <= filters.date_to.toordinal()
+        return keep
+
+    def select(self, filters: Filters) -> _Selection:
+        """Return the mentions that pass ``filters`` (role, body, article, date), by place."""
+        roles = np.array([r in filters.roles for r in self.role_names], dtype=bool)
+        mask = roles[self.role] if len(roles) else np.zeros(0, dtype=bool)
+        if filters.body_only:
+            mask &= self.in_body
+        if filters.restricts_articles:
+            mask &= self.keeps_articles(filters)[self.article]
+        return _Selection(self, np.flatnonzero(mask))
+
+    def _border_quotes(self, body_only: bool) -> dict[str, list[BorderQuote]]:
+        """``border_quotes`` of every article, given only the mentions it can use."""
+        wanted = set().union(*_neighbour_pairs(self.places))
+        codes = [n for n, place_id in enumerate(self.place_ids) if place_id in wanted]
+        rows = np.isin(self.place, codes) & (self.in_body | (not body_only))
+        named = [self.mentions[i] for i in np.sort(self.position[rows]).tolist()]
+        return border_quotes(self.places, named, self.articles, Filters(body_only=body_only))
+
+    def border_quotes(self, filters: Filters) -> dict[str, list[BorderQuote]]:
+        """``border_quotes`` of the corpus under ``filters`` (computed once per body setting)."""
+        with self._lock:
+            if filters.body_only not in self._borders:
+                self._borders[filters.body_only] = self._border_quotes(filters.body_only)
+        found = self._borders[filters.body_only]
+        if not filters.restricts_articles:
+            return found
+        keep = filters.keeps_article
+        kept = {
+            border_id: [q for q in quotes if keep(self.articles.get(q.article), q.article)]
+            for border_id, quotes in found.items()
+        }
+        return {border_id: quotes for border_id, quotes in kept.items() if quotes}
+
+
+class _Selection:
+    """The rows of a :class:`LayerIndex` that pass a filter, grouped by place and article."""
+
+    def __init__(self, index: LayerIndex, rows: np.ndarray) -> None:
+        self.index, self.rows = index, rows
+        group = index.group_of_row[rows]
+        if len(rows):
+            first = np.concatenate(([0], np.flatnonzero(group[1:] != group[:-1]) + 1))
+        else:
+            first = np.zeros(0, dtype=np.int64)
+        self.starts = [*first.tolist(), len(rows)]  # group g is rows[starts[g]:starts[g + 1]]
+        self.group = group[first]  # the index's (place, article) group of each kept group
+        self.partial = np.diff(self.starts) != index.group_size[self.group]
+        place = index.place[rows[first]]
+        if len(first):
+            head = np.concatenate(([0], np.flatnonzero(place[1:] != place[:-1]) + 1))
+        else:
+            head = np.zeros(0, dtype=np.int64)
+        bounds = [*head.tolist(), len(first)]
+        self.groups = {  # place id -> range of its kept groups
+            index.place_ids[code]: (lo, hi)
+            for code, lo, hi in zip(place[head].tolist(), bounds, bounds[1:], strict=False)
+        }
+
+    def __contains__(self, place_id: object) -> bool:
+        return place_id in self.groups
+
+    def _rows_of(self, place_id: str) -> np.ndarray:
+        """Sorted rows of a place's kept mentions (empty when it has none)."""
+        lo, hi = self.groups.get(place_id, (0, 0))
+        return self.rows[self.starts[lo] : self.starts[hi]]
+
+    def mentions(self, place_id: str) -> list[Mention]:
+        """Return the kept mentions of a place, in mention order."""
+        positions = np.sort(self.index.position[self._rows_of(place_id)])
+        return [self.index.mentions[i] for i in positions.tolist()]
+
+    def provenance(self, place_id: str) -> list[dict[str, Any]]:
+        """``_provenance`` of the kept mentions of a place, from the prepared entries."""
+        lo, hi = self.groups.get(place_id, (0, 0))
+        if lo == hi:
+            return []
+        entries = self.index.entries[self.group[lo:hi]].tolist()
+        partial = np.flatnonzero(self.partial[lo:hi]).tolist()
+        if partial:  # the filter dropped some of these articles' mentions of the place
+            base, starts = self.starts[lo], self.starts
+            quotes = self.index.quotes[self.rows[base : starts[hi]]].tolist()
+            for g in partial:
+                kept = quotes[starts[lo + g] - base : starts[lo + g + 1] - base]
+                entries[g] = {**entries[g], "mentions": kept}
+        return entries
+
+    def fallbacks(self, places: Mapping[str, Place]) -> list[tuple[str, Mention]]:
+        """``(place id, first kept mention)`` of the kept places not in ``places``.
+
+        In the order of their first kept mention (as the mention list names them).
+        """
+        found = []
+        for place_id in self.groups:
+            if place_id not in places:
+                first = int(self.index.position[self._rows_of(place_id)].min())
+                found.append((first, place_id))
+        return [(place_id, self.index.mentions[first]) for first, place_id in sorted(found)]
+
+
+#: Indexes kept by ``layer_index`` (one per key: the app keeps one per loaded corpus).
+MAX_INDEXES = 2
+_INDEXES: OrderedDict[Hashable, LayerIndex] = OrderedDict()
+_INDEXES_LOCK = threading.Lock()
+
+
+def layer_index(
+    places: Mapping[str, Place],
+    geometries: Mapping[str, Any],
+    mentions: Sequence[Mention],
+    articles: Mapping[str, Article],
+    *,
+    key: Hashable | None = None,
+) -> LayerIndex:
+    """Return the :class:`LayerIndex` of a corpus; with ``key``, reuse the one built for it.
+
+    ``key`` must change whenever the inputs do (the app passes its corpus fingerprint); the
+    last ``MAX_INDEXES`` keys are kept. Without ``key`` a new index is built.
+
+    Examples
+    --------
+    >>> layer_index({}, {}, [], {}, key="empty") is layer_index({}, {}, [], {}, key="empty")
+    True
+    """
+    if key is None:
+        return LayerIndex(places, geometries, mentions, articles)
+    with _INDEXES_LOCK:
+        found = _INDEXES.get(key)
+        if found is not None and found.fits(mentions, articles):
+            _INDEXES.move_to_end(key)
+            return found
+    built = LayerIndex(places, geometries, mentions, articles)
+    with _INDEXES_LOCK:
+        _INDEXES[key] = built
+        while len(_INDEXES) > MAX_INDEXES:
+            _INDEXES.popitem(last=False)
+    return built
+
+
 def build_layers(
     places: Mapping[str, Place],
     geometries: Mapping[str, Any],
@@ -612,6 +971,8 @@ def build_layers(
     incidents: Sequence[Incident] = (),
     filters: Filters | None = None,
     context: str = "always",
+    *,
+    prepared: LayerIndex | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Join places, geometries, mentions and incidents into the map's layers.
 
@@ -642,6 +1003,11 @@ def build_layers(
         What to keep (default: ``Filters()``).
     context
         ``"always"``, ``"selection"`` or ``"never"``: see above.
+    prepared
+        The :class:`LayerIndex` of these places, geometries, mentions and articles (from
+        :func:`layer_index`), reused across filter changes; built here when ``None`` or when
+        it was built from another number of mentions or articles. The result is the same
+        either way.
 
     Returns
     -------
@@ -655,35 +1021,33 @@ def build_layers(
     [0, 0, 0, 0, 0, 0]
     """
     filters = filters or Filters()
-    by_place: dict[str, list[Mention]] = defaultdict(list)
-    for m in mentions:
-        if filters.keeps_mention(m, articles.get(m.article)):
-            by_place[m.place_id].append(m)  # type: ignore[index]
-    borders = border_quotes(places, mentions, articles, filters)
+    if prepared is None or not prepared.fits(mentions, articles):
+        prepared = LayerIndex(places, geometries, mentions, articles)
+    selected = prepared.select(filters)
+    borders = prepared.border_quotes(filters)
     features: list[dict[str, Any]] = []
     for place_id, place in places.items():
         if place.kind == "incident" or not filters.keeps_kind(place.kind):
             continue
-        linked = place_id in by_place or place_id in borders
-        if linked or _regional_country(place, geometries.get(place_id)):
-            feature = _place_feature(
-                place,
-                geometries.get(place_id),
-                by_place.get(place_id, []),
-                articles,
-                borders.get(place_id, ()),
+        if place_id in selected or place_id in borders or place_id in prepared.regional:
+            quotes = borders.get(place_id, ())
+            provenance = (
+                _provenance(selected.mentions(place_id), articles, quotes)
+                if quotes
+                else selected.provenance(place_id)
             )
+            feature = _place_feature(place, geometries.get(place_id), provenance)
             if feature is not None:
                 features.append(feature)
-    for place_id, found in by_place.items():
-        if place_id not in places and filters.keeps_kind(found[0].kind or "settlement"):
-            feature = _fallback_feature(found, articles)
+    for place_id, first in selected.fallbacks(places):
+        if filters.keeps_kind(first.kind or "settlement"):
+            feature = _fallback_feature(first, selected.provenance(place_id))
             if feature is not None:
                 features.append(feature)
     if filters.keeps_kind("incident"):
         for incident in incidents:
             feature = _incident_feature(
-                incident, geometries, by_place.get(incident.id, []), articles, filters
+                incident, geometries, selected.mentions(incident.id), articles, filters
             )
             if feature is not None:
                 features.append(feature)

@@ -12,15 +12,20 @@ from shapely.geometry import LineString, Point, box
 
 from geo.layers import (
     LAYER_NAMES,
+    MAX_INDEXES,
     FilterError,
     Filters,
+    LayerIndex,
     apply_context,
     border_quotes,
     build_layers,
     has_selection,
     layer_for_kind,
+    layer_index,
+    published_iso,
 )
 from geo.models import Article, Mention, Place
+from geo.settings import ROLES
 from tests.fakes import (
     ARTICLES,
     GEOMETRIES,
@@ -493,3 +498,270 @@ def test_provenance_publication_keeps_its_precision(precision, expected):
     sevan = built["regions"].set_index("id").loc["sevan"]
     assert sevan["provenance"][0]["published"] == expected
     assert sevan["first_published"] == sevan["last_published"] == expected
+
+
+# --- the prepared index: same layers as the per-mention definition, for any filters --------------
+
+
+def reference_provenance(mentions, articles, filters) -> dict[str, list[dict]]:
+    """Provenance of every place, computed the plain way: one mention at a time."""
+    by_place: dict[str, dict[str, list[dict]]] = {}
+    for m in mentions:
+        article = articles.get(m.article)
+        if not filters.keeps_mention(m, article):
+            continue
+        text = article.text if article else ""
+        by_place.setdefault(m.place_id, {}).setdefault(m.article, []).append(
+            {
+                "start": m.start,
+                "end": m.end,
+                "surface": m.surface,
+                "role": m.role,
+                "sentence": text[m.sentence_start : m.sentence_end],
+                "sentence_start": m.sentence_start,
+                "sentence_end": m.sentence_end,
+            }
+        )
+    out = {}
+    for place_id, groups in by_place.items():
+        entries = []
+        for article_id, quotes in groups.items():
+            article = articles.get(article_id)
+            entries.append(
+                {
+                    "article": article_id,
+                    "title": article.title if article else None,
+                    "outlet": article.outlet if article else None,
+                    "published": published_iso(article),
+                    "mentions": sorted(quotes, key=lambda q: (q["start"], q["end"])),
+                }
+            )
+        out[place_id] = sorted(entries, key=lambda g: (g["published"] or "9999", g["article"]))
+    return out
+
+
+def mention_provenance(provenance: list[dict]) -> list[dict]:
+    """``provenance`` without the quotes that are not mentions (border words, reports)."""
+    kept = []
+    for group in provenance:
+        quotes = [q for q in group["mentions"] if set(q) == set(MENTION_QUOTE_KEYS)]
+        if quotes:
+            kept.append({**group, "mentions": quotes})
+    return kept
+
+
+MENTION_QUOTE_KEYS = (
+    "start",
+    "end",
+    "surface",
+    "role",
+    "sentence",
+    "sentence_start",
+    "sentence_end",
+)
+
+
+def check_against_reference(result, mentions, articles, filters) -> int:
+    """Assert every feature's provenance and counts follow from its mentions; return features."""
+    expected = reference_provenance(mentions, articles, filters)
+    first_named = {}
+    for m in mentions:
+        if filters.keeps_mention(m, articles.get(m.article)):
+            first_named.setdefault(m.place_id, m.surface)
+    features = 0
+    for name, frame in result.items():
+        for row in frame.to_dict("records"):
+            features += 1
+            provenance = row["provenance"]
+            assert mention_provenance(provenance) == expected.get(row["id"], []), (name, row["id"])
+            assert row["mention_count"] == sum(len(g["mentions"]) for g in provenance)
+            assert row["article_count"] == len(provenance)
+            dates = sorted(g["published"] for g in provenance if g["published"])
+            assert none_if_missing(row["first_published"]) == (dates[0] if dates else None)
+            assert none_if_missing(row["last_published"]) == (dates[-1] if dates else None)
+            if row["source"] == "fallback":
+                assert row["name"] == first_named[row["id"]]
+    return features
+
+
+def none_if_missing(value):
+    """``None`` for a missing value (an object column may hold NaN for it)."""
+    return None if value is None or value != value else value
+
+
+def same_layers(one, other) -> None:
+    assert list(one) == list(other)
+    for name in one:
+        a, b = one[name], other[name]
+        assert list(a.columns) == list(b.columns), name
+        assert a.drop(columns="geometry").to_dict("records") == b.drop(columns="geometry").to_dict(
+            "records"
+        ), name
+        assert [g.wkb for g in a.geometry] == [g.wkb for g in b.geometry], name
+
+
+FILTER_TABLE = [
+    Filters(),
+    Filters(kinds=frozenset({"settlement"})),
+    Filters(kinds=frozenset({"border", "country"})),
+    Filters(articles=frozenset({"a"}), roles=frozenset(ROLES)),
+    Filters(articles=frozenset({"nowhere"})),
+    Filters(date_from=dt.date(2022, 1, 1)),
+    Filters(date_to=dt.date(2022, 1, 1)),
+    Filters(date_from=dt.date(2023, 9, 20), date_to=dt.date(2023, 9, 20)),
+    Filters(roles=frozenset({"metonymic"}), body_only=False),
+    Filters(roles=frozenset()),
+]
+
+#: The fakes plus a fallback place, a mention of an article not loaded and an undated article.
+UNDATED = Article("c", "c.txt", "Kapan is quiet.", body=((0, 15),))
+MIXED_ARTICLES = {**ARTICLES, "c": UNDATED}
+FALLBACK = replace(
+    MENTIONS[0], start=0, place_id="gn:1", lon=46.4, lat=39.2, source="fallback", reason="geonames"
+)
+MIXED_MENTIONS = [
+    *MENTIONS,
+    replace(FALLBACK, article="c", end=5, surface="Kapan", sentence_end=15),
+    replace(FALLBACK, end=8, surface="Shelling"),
+    replace(MENTIONS[0], article="gone"),  # an article that is not loaded
+]
+
+
+@pytest.mark.parametrize("filters", FILTER_TABLE)
+def test_provenance_follows_from_the_mentions_that_pass(filters):
+    result = build_layers(PLACES, GEOMETRIES, MIXED_MENTIONS, MIXED_ARTICLES, INCIDENTS, filters)
+    check_against_reference(result, MIXED_MENTIONS, MIXED_ARTICLES, filters)
+
+
+def test_one_index_serves_every_filter_like_a_fresh_build():
+    prepared = layer_index(PLACES, GEOMETRIES, MIXED_MENTIONS, MIXED_ARTICLES)
+    for filters in [*FILTER_TABLE, *reversed(FILTER_TABLE)]:  # no state left by a call
+        for context in ("always", "selection", "never"):
+            args = (PLACES, GEOMETRIES, MIXED_MENTIONS, MIXED_ARTICLES, INCIDENTS, filters, context)
+            same_layers(build_layers(*args, prepared=prepared), build_layers(*args))
+
+
+def test_an_index_of_other_inputs_is_not_used():
+    prepared = layer_index(PLACES, GEOMETRIES, MENTIONS[:2], ARTICLES)
+    args = (PLACES, GEOMETRIES, MENTIONS, ARTICLES, INCIDENTS)
+    same_layers(build_layers(*args, prepared=prepared), build_layers(*args))
+    assert layers()["settlements"]["id"].tolist() == ["goris"]
+
+
+def test_layer_index_keeps_one_per_key():
+    args = (PLACES, GEOMETRIES, MENTIONS, ARTICLES)
+    first = layer_index(*args, key=("test", 1))
+    assert layer_index(*args, key=("test", 1)) is first
+    assert layer_index(*args) is not first  # no key: always a new index
+    assert layer_index(PLACES, GEOMETRIES, MENTIONS[:3], ARTICLES, key=("test", 1)) is not first
+    for n in range(MAX_INDEXES):
+        layer_index(*args, key=("other", n))
+    assert layer_index(*args, key=("test", 1)) is not first  # the oldest key was dropped
+
+
+def test_empty_index_selects_nothing():
+    index = LayerIndex({}, {}, [], {})
+    chosen = index.select(Filters(articles=frozenset({"a"}), date_from=dt.date(2020, 1, 1)))
+    assert ("goris" in chosen, chosen.provenance("goris"), chosen.mentions("goris")) == (
+        False,
+        [],
+        [],
+    )
+    assert index.border_quotes(Filters()) == {}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["goris", "syunik", "iran", "arm_irn_border", "gn:1", "gn:2"]),
+            st.sampled_from(["a", "b", "c", "gone"]),
+            st.integers(0, 12),
+            st.integers(1, 4),
+            st.sampled_from(ROLES),
+            st.booleans(),
+        ),
+        max_size=25,
+    ),
+    st.sampled_from(FILTER_TABLE),
+)
+def test_any_mentions_give_the_reference_provenance(specs, filters):
+    mentions = [
+        replace(
+            MENTIONS[0],
+            article=article,
+            start=start,
+            end=start + length,
+            place_id=place_id,
+            role=role,
+            in_body=in_body,
+            lon=46.0,
+            lat=39.5,
+            source="fallback" if place_id.startswith("gn:") else "gazetteer",
+        )
+        for place_id, article, start, length, role, in_body in specs
+    ]
+    prepared = layer_index(PLACES, GEOMETRIES, mentions, MIXED_ARTICLES)
+    args = (PLACES, GEOMETRIES, mentions, MIXED_ARTICLES, INCIDENTS, filters)
+    result = build_layers(*args, prepared=prepared)
+    check_against_reference(result, mentions, MIXED_ARTICLES, filters)
+    same_layers(result, build_layers(*args, prepared=layer_index(*args[:4])))
+
+
+@pytest.fixture(scope="module")
+def seeds():
+    from geo.pipeline import corpus_incidents, load_corpus
+
+    corpus = load_corpus(include_boilerplate=True)
+    found = {b: tuple(corpus_incidents(corpus, include_boilerplate=b)) for b in (False, True)}
+    return corpus, found
+
+
+@pytest.mark.slow
+def test_seed_layers_follow_from_their_mentions(seeds):
+    corpus, incidents = seeds
+    ids_ = sorted(corpus.articles)
+    dates = sorted(a.published for a in corpus.articles.values() if a.published)
+    table = [
+        *FILTER_TABLE,
+        Filters(articles=frozenset(ids_[:2])),
+        Filters(date_from=dates[len(dates) // 2]),
+        Filters(date_from=dates[0], date_to=dates[len(dates) // 2], body_only=False),
+    ]
+    args = (corpus.gazetteer.places, corpus.geometries, corpus.mentions, corpus.articles)
+    prepared = layer_index(*args)
+    features = 0
+    for filters in table:
+        result = build_layers(*args, incidents[not filters.body_only], filters, prepared=prepared)
+        features += check_against_reference(result, corpus.mentions, corpus.articles, filters)
+        same_layers(result, build_layers(*args, incidents[not filters.body_only], filters))
+    assert features > len(table)  # the seeds put places on the map under most filters
+
+
+def two_border_articles() -> tuple[dict[str, Article], list[Mention]]:
+    """Two articles that discuss borders, one partly in boilerplate, one undated."""
+    first, found = border_article(
+        "Armenia closed its border with Iran. Turkey and Armenia share a border."
+    )
+    first = {"x": replace(first["x"], published=dt.date(2023, 5, 1), body=((0, 36),))}
+    second, more = border_article("The Armenia–Turkey frontier stays shut, Armenia says of Turkey.")
+    second = {"y": replace(second["x"], id="y")}
+    found = [replace(m, in_body=first["x"].in_body(m.start, m.end)) for m in found]
+    return {**first, **second}, [*found, *(replace(m, article="y") for m in more)]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(),
+        Filters(body_only=False),
+        Filters(articles=frozenset({"y"})),
+        Filters(date_from=dt.date(2023, 1, 1), body_only=False),
+        Filters(roles=frozenset()),
+    ],
+)
+def test_index_border_quotes_equal_border_quotes(filters):
+    articles, found = two_border_articles()
+    expected = border_quotes(BORDER_PLACES, found, articles, filters)
+    assert LayerIndex(BORDER_PLACES, {}, found, articles).border_quotes(filters) == expected
+    assert expected or filters.date_from  # the table links borders under most filters
