@@ -93,6 +93,15 @@ class _Runs(Sequence[int]):
         run = bisect.bisect_right(self._firsts, k) - 1
         return self._origins[run] + k - self._firsts[run] + self._shift
 
+    def bisect_left(self, offset: int) -> int:
+        """Return ``bisect.bisect_left(self, offset)`` (the offsets rise strictly) in one step."""
+        target = offset - self._shift
+        run = bisect.bisect_right(self._origins, target) - 1
+        if run < 0:
+            return 0
+        run_end = self._firsts[run + 1] if run + 1 < len(self._firsts) else self._length
+        return min(self._firsts[run] + target - self._origins[run], run_end)
+
     def shifted(self, shift: int) -> _Runs:
         """Return the same map with every offset moved by ``shift`` (ends of one-char folds)."""
         return _Runs(self._firsts, self._origins, self._length, self._shift + shift)
@@ -117,6 +126,8 @@ class Folded:
         """
         if start >= end:
             return None
+        if isinstance(self.starts, _Runs):  # one char per char, rising: no character is cut
+            return self.starts[start], self.starts[end - 1] + 1
         first, last = self.starts[start], self.ends[end - 1]
         if start > 0 and self.starts[start - 1] == first:
             return None
@@ -126,26 +137,47 @@ class Folded:
 
     def index(self, offset: int) -> int:
         """Position in the folded text of the first folded character at or after ``offset``."""
+        if isinstance(self.starts, _Runs):
+            return self.starts.bisect_left(offset)
         return bisect.bisect_left(self.starts, offset)
 
 
-#: Per-character folds seen so far, as ``str.translate`` tables (one per ``keep_case``), and the
-#: characters whose fold is not exactly one character (they take the exact per-character path).
-_TABLES: dict[bool, dict[int, str]] = {False: {}, True: {}}
-_IRREGULAR: dict[bool, set[str]] = {False: set(), True: set()}
+class _FoldTable(dict[int, str]):
+    """A ``str.translate`` table that folds a character the first time a text holds it.
+
+    ``translate`` looks every character up; a missing one is folded (``_fold_char``), stored and
+    noted in ``known``, and in ``irregular`` when its fold is not exactly one character.
+    """
+
+    def __init__(self, keep_case: bool) -> None:
+        super().__init__()
+        self.keep_case = keep_case
+        self.known: set[str] = set()
+        self.irregular: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = self[code] = _fold_char(char, self.keep_case)
+        self.known.add(char)
+        if len(folded) != 1:
+            self.irregular.add(char)
+        return folded
+
+
+#: Per-character folds seen so far (one table per ``keep_case``), with the characters whose
+#: fold is not exactly one character (they take the exact per-character path).
+_TABLES = {False: _FoldTable(keep_case=False), True: _FoldTable(keep_case=True)}
+_IRREGULAR = {keep_case: table.irregular for keep_case, table in _TABLES.items()}
 _SPACE_RUN = re.compile("  +")
 
 
 def _fold_table(chars: set[str], keep_case: bool) -> tuple[dict[int, str], bool]:
     """Return the translate table covering ``chars`` and whether every fold is one char long."""
-    table, irregular = _TABLES[keep_case], _IRREGULAR[keep_case]
-    for char in chars:
-        if ord(char) not in table:
-            folded = _fold_char(char, keep_case)
-            table[ord(char)] = folded
-            if len(folded) != 1:
-                irregular.add(char)
-    return table, not (irregular and not irregular.isdisjoint(chars))
+    table = _TABLES[keep_case]
+    if not chars <= table.known:
+        for char in chars - table.known:
+            table.__missing__(ord(char))
+    return table, table.irregular.isdisjoint(chars)
 
 
 def _fold_text_exact(text: str, keep_case: bool) -> Folded:
@@ -168,6 +200,63 @@ def _fold_text_exact(text: str, keep_case: bool) -> Folded:
     return Folded("".join(out), tuple(starts), tuple(ends))
 
 
+def _fold_text_pieces(text: str, chars: set[str], table: dict[int, str], keep_case: bool) -> Folded:
+    """Fold a text holding characters that fold to zero or several characters ("…", "ß").
+
+    The text between those characters is folded with ``str.translate`` and its offsets are
+    ranges; each such character adds its fold with its own offset, then runs of spaces collapse
+    to their first. Gives what ``_fold_text_exact`` gives; a combining mark (which extends the
+    letter before it) or a fold holding a space is left to that per-character loop.
+    """
+    irregular = list(chars & _IRREGULAR[keep_case])
+    if any(" " in table[ord(c)] or unicodedata.combining(c) for c in irregular):
+        return _fold_text_exact(text, keep_case)
+    positions = sorted(i for c in irregular for i in _positions_of(text, c))
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    done = 0
+    for at in positions:
+        pieces.append(text[done:at].translate(table))
+        starts.extend(range(done, at))
+        ends.extend(range(done + 1, at + 1))
+        folded = table[ord(text[at])]
+        pieces.append(folded)
+        starts.extend([at] * len(folded))
+        ends.extend([at + 1] * len(folded))
+        done = at + 1
+    pieces.append(text[done:].translate(table))
+    starts.extend(range(done, len(text)))
+    ends.extend(range(done + 1, len(text) + 1))
+    return _collapse_spaces("".join(pieces), starts, ends)
+
+
+def _collapse_spaces(translated: str, starts: list[int], ends: list[int]) -> Folded:
+    """Keep the first space of every run of spaces, with the offsets of what is kept."""
+    kept_text: list[str] = []
+    kept_starts: list[int] = []
+    kept_ends: list[int] = []
+    kept = 0
+    for run in _SPACE_RUN.finditer(translated):
+        last = run.start() + 1
+        kept_text.append(translated[kept:last])
+        kept_starts.extend(starts[kept:last])
+        kept_ends.extend(ends[kept:last])
+        kept = run.end()
+    kept_text.append(translated[kept:])
+    kept_starts.extend(starts[kept:])
+    kept_ends.extend(ends[kept:])
+    return Folded("".join(kept_text), tuple(kept_starts), tuple(kept_ends))
+
+
+def _positions_of(text: str, char: str) -> Iterator[int]:
+    """Yield every offset of ``char`` in ``text``."""
+    at = text.find(char)
+    while at >= 0:
+        yield at
+        at = text.find(char, at + 1)
+
+
 def fold_text(text: str, *, keep_case: bool = False) -> Folded:
     r"""Fold ``text`` for matching and keep the way back to the original offsets.
 
@@ -185,9 +274,10 @@ def fold_text(text: str, *, keep_case: bool = False) -> Folded:
     >>> fold_text("").text
     ''
     """
-    table, one_to_one = _fold_table(set(text), keep_case)
+    chars = set(text)
+    table, one_to_one = _fold_table(chars, keep_case)
     if not one_to_one:
-        return _fold_text_exact(text, keep_case)
+        return _fold_text_pieces(text, chars, table, keep_case)
     translated = text.translate(table)
     firsts, origins, pieces = [0], [0], []
     kept = removed = 0
@@ -216,9 +306,10 @@ def fold(text: str, *, keep_case: bool = False) -> str:
     >>> fold("Naxçıvan"), fold("Nakhchivan"), fold(" U.S. ", keep_case=True)
     ('naxcivan', 'nakhchivan', 'U.S.')
     """
-    table, one_to_one = _fold_table(set(text), keep_case)
-    if one_to_one:  # fold_text's fast path without the offset map
-        return _SPACE_RUN.sub(" ", text.translate(table)).strip()
+    table = _TABLES[keep_case]
+    translated = text.translate(table)  # folds (and records) characters not seen before
+    if table.irregular.isdisjoint(text):  # fold_text's fast path, without the offset map
+        return _SPACE_RUN.sub(" ", translated).strip()
     return _fold_text_exact(text, keep_case).text.strip()
 
 
@@ -308,8 +399,13 @@ def is_capital_name(name: str, iso2: str) -> bool:
     >>> is_capital_name("Moscow", "RU"), is_capital_name("Kapan", "AM")
     (True, False)
     """
-    key = fold(name)
-    return any(code == iso2 and capital == key for _, code, capital in _capital_table())
+    return (iso2, fold(name)) in _capital_pairs()
+
+
+@functools.lru_cache(maxsize=1)
+def _capital_pairs() -> frozenset[tuple[str, str]]:
+    """``(iso2, folded capital name)`` of every country of ``_capital_table``."""
+    return frozenset((iso2, capital) for _, iso2, capital in _capital_table())
 
 
 def _capital_ids(places: Mapping[str, Place]) -> frozenset[str]:
@@ -1082,11 +1178,16 @@ def _in_title_case_line(text: str, offset: int, memo: dict[int, bool] | None = N
             memo[line_start] = _in_title_case_line(text, offset)
         return memo[line_start]
     line_end = text.find("\n", offset)
-    words = re.findall(r"[^\W\d_][\w'’-]*", text[line_start : line_end if line_end >= 0 else None])
-    if len(words) < 4:
+    initials = _WORD_INITIAL_RE.findall(text, line_start, line_end if line_end >= 0 else len(text))
+    if len(initials) < 4:
         return False
-    capitalised = sum(1 for w in words if w[0].isupper())
-    return capitalised / len(words) >= 0.6
+    capitalised = sum(map(str.isupper, initials))
+    return capitalised / len(initials) >= 0.6
+
+
+#: The first letter of each word of a line (a word: a letter, then word characters, apostrophes
+#: and hyphens).
+_WORD_INITIAL_RE = re.compile(r"([^\W\d_])[\w'’-]*")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from typing import Protocol
 
@@ -29,6 +30,41 @@ class SpanLike(Protocol):
     @property
     def fend(self) -> int:
         """Offset just after the mention in the folded text."""
+
+
+class _EndPattern:
+    r"""A pattern anchored at the end (``$``) whose match holds at most ``runs`` whitespace runs.
+
+    ``search`` gives exactly ``re.Pattern.search``'s match but starts where such a match can
+    start: after the ``runs + 1``-th whitespace run from the end. An end-anchored search over a
+    window otherwise tries every position of it, the cost of most role patterns. ``\b`` and
+    look-behinds still see the characters before that start (``search(text, pos)``), and
+    ``str.split`` and ``\s`` agree on what whitespace is (``str.isspace``).
+
+    ``ends``, for a pattern whose match ends with one of a few words then only whitespace,
+    lists those words: a text whose stripped end is none of them is not searched at all.
+
+    Examples
+    --------
+    >>> pattern = _EndPattern(r"\b(?:in|near)\s+(?:the\s+)?$", runs=2, ends=("in", "near", "the"))
+    >>> pattern.search("troops moved in the ").group(0), pattern.search("begin ")
+    ('in the ', None)
+    >>> pattern.search("troops moved ") is None
+    True
+    """
+
+    __slots__ = ("ends", "pattern", "runs")
+
+    def __init__(self, pattern: str, runs: int, ends: tuple[str, ...] | None = None):
+        self.pattern, self.runs, self.ends = re.compile(pattern), runs, ends
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """Return ``re.compile(pattern).search(text)``, searching only where a match can start."""
+        if self.ends is not None and not text.rstrip().endswith(self.ends):
+            return None
+        head = text.rsplit(None, self.runs + 1)
+        start = len(head[0]) if len(head) == self.runs + 2 else 0
+        return self.pattern.search(text, start)
 
 
 _AUX = (
@@ -84,17 +120,20 @@ _TITLE_NOUNS = (
 _LABEL_AFTER_RE = re.compile(
     rf"^(?:'s?\s+(?:(?!{_FUNCTION_WORDS}\b)[\w-]+\s+){{0,3}}?|\s+){_TITLE_NOUNS}(?:\b|(?<=\.))"
 )
-_LABEL_BEFORE_RE = re.compile(
+_LABEL_BEFORE_RE = _EndPattern(
     r"\b(?:ambassador|envoy|embassy|mission|consulate|delegation|representative)s?\s+"
-    r"(?:to|of|from)\s+(?:the\s+)?$"
+    r"(?:to|of|from)\s+(?:the\s+)?$",
+    runs=3,
+    ends=("to", "of", "from", "the"),
 )
-_RECIPIENT_RE = re.compile(
+_RECIPIENT_RE = _EndPattern(
     r"\b(?:assistance|aid|support|waivers?|funding|weapons|arms|sanctions|pressure|condemnation|"
     r"criticism|accusations?|demands?|ultimatum|concessions?|loans?|grants?)\s+(?:\w+\s+)?"
     r"(?:to|for|against|on|of|from)\s+(?:the\s+)?$"
     r"|\b(?:critical|accus\w*|urg\w*|call\w* on|press\w*|criticiz\w*|criticis\w*|warn\w*|told|"
     r"condemn\w*|sanction\w*|giv\w*|gave|grant\w*|offer\w*|recogni[sz]\w* by|backed by|"
-    r"accountable|hold|holding)\s+(?:of\s+)?(?:the\s+)?$"
+    r"accountable|hold|holding)\s+(?:of\s+)?(?:the\s+)?$",
+    runs=4,
 )
 #: "<Organisation word> of X": X is part of a name ("Armenian Assembly of America").
 _ORGANISATION_OF_RE = re.compile(
@@ -105,11 +144,14 @@ _ORGANISATION_OF_RE = re.compile(
 )
 #: A state honour "<Honorific> <Title> of X" or "Hero of X": X awards it, the holder is elsewhere
 #: ("People's Artist of Armenia", "Honoured Teacher of Russia", "National Hero of Azerbaijan").
-_HONORIFIC_OF_RE = re.compile(
+_HONORIFIC_OF_RE = _EndPattern(
     r"\b(?:(?:People['’]s|Honou?red|Merited|National)\s+(?:[A-Z][\w-]*\s+){1,3}|Hero\s+)"
-    r"of\s+(?:the\s+)?$"
+    r"of\s+(?:the\s+)?$",
+    runs=6,
+    ends=("of", "the"),
 )
-_PARTY_STATE_RE = re.compile(r"\(\s*[DRI]\s*[-–‐‑]\s*(?:[A-Z][\w.]*\s*)?$")
+_PARTY_STATE_RE = _EndPattern(r"\(\s*[DRI]\s*[-–‐‑]\s*(?:[A-Z][\w.]*\s*)?$", runs=4)
+_OF_FROM_END_RE = _EndPattern(r"\b(?:of|from)\s+(?:the\s+)?$", runs=2, ends=("of", "from", "the"))
 _CONSTITUENCY_TITLE_RE = re.compile(
     r"^(?:Reps?|Sens?|Senators?|Representatives?|Congress(?:man|woman|men|women)|Gov|Governors?"
     r"|Delegates?|Lawmakers?|Assemblym[ae]n)\.?$"
@@ -128,7 +170,7 @@ def _constituency_title(text: str, start: int) -> str | None:
     True
     """
     before = text[max(0, start - 200) : start]
-    match = re.search(r"\b(?:of|from)\s+(?:the\s+)?$", before)
+    match = _OF_FROM_END_RE.search(before)
     if not match:
         return None
     tokens = re.findall(r"[\w'’.-]+|,", before[: match.start()])
@@ -146,8 +188,17 @@ def _constituency_title(text: str, start: int) -> str | None:
 _POLITY_SURFACE_RE = re.compile(
     r"\b(?:Republic|Kingdom|Empire|Emirates?|Union|Federation|Confederation|Sultanate)$"
 )
-_POLITY_BEFORE_RE = re.compile(
-    r"\b(?:self-proclaimed|self-declared|breakaway|unrecogni[sz]ed|de facto)\s+$"
+_POLITY_BEFORE_RE = _EndPattern(
+    r"\b(?:self-proclaimed|self-declared|breakaway|unrecogni[sz]ed|de facto)\s+$",
+    runs=2,
+    ends=(
+        "self-proclaimed",
+        "self-declared",
+        "breakaway",
+        "unrecognized",
+        "unrecognised",
+        "de facto",
+    ),
 )
 #: One capitalised name (up to four words, "U.S.", "Nagorno-Karabakh"), for coordinated lists.
 _LIST_NAME = r"(?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}(?:\s*\([^()]{0,30}\))?"
@@ -163,9 +214,10 @@ _LIST_GOES_ON_RE = re.compile(
     r"^(?:\s*,|\s+(?:and|or)\b|\s*[.;:!?)(”\"–—]|\s*$|\s+(?:on\s+|in\s+|last\s+)?[A-Z0-9])"
 )
 _DET = r"(?:(?:the|a|an|both|either|all|whole|entire)\s+)?"
-_LOCATIVE_PREPOSITION_RE = re.compile(
+_LOCATIVE_PREPOSITION_RE = _EndPattern(
     rf"\b(in|inside|within|into|across|through|throughout|near|nearby|at|around|via|onto|"
-    rf"outside|beyond|along|all over|en route to|out of)\s+{_DET}$"
+    rf"outside|beyond|along|all over|en route to|out of)\s+{_DET}$",
+    runs=4,
 )
 #: Nouns that, right after the name, make it a modifier ("in U.S. interests"): the preposition
 #: then governs the noun, not the place.
@@ -174,17 +226,19 @@ _MODIFIED_NOUN_RE = re.compile(
     rf"{_AGENT_NOUNS})\b"
 )
 #: "<noun> from X" where X is a source or speaker, not a point of departure.
-_FROM_ACTOR_RE = re.compile(
+_FROM_ACTOR_RE = _EndPattern(
     r"\b(?:calls?|criticism|pressure|support|aid|assistance|weapons|arms|drones|hardware|"
     r"equipment|funding|loans?|demands?|requests?|warnings?|threats?|response|independence|"
     r"statements?|objections?|protests?|condemnation|backing|help|approval|permission|"
     r"recognition|sanctions|message|signals?|opposition|resistance|pushback|bought|purchased|"
     r"received|receives|receiving|obtained|acquired|buys|buying|heard|secession|separation)"
-    r"\s+from\s+(?:both\s+|the\s+)?$"
+    r"\s+from\s+(?:both\s+|the\s+)?$",
+    runs=3,
+    ends=("from", "both", "the"),
 )
-_FROM_RE = re.compile(r"\b(from)\s+(?:the\s+)?$")
+_FROM_RE = _EndPattern(r"\b(from)\s+(?:the\s+)?$", runs=2, ends=("from", "the"))
 #: Movement verbs and nouns whose "to"/"for" names a destination.
-_MOTION_TO_RE = re.compile(
+_MOTION_TO_RE = _EndPattern(
     r"\b(?:fle[de]|flee\w*|mov\w*|travel\w*|return\w*|went|go|goes|going|gone|came|come|"
     r"coming|flew|fly\w*|flies|deport\w*|evacuat\w*|migrat\w*|emigrat\w*|immigrat\w*|relocat\w*|"
     r"trips?|visits?|journey\w*|routes?|roads?|railways?|flights?|arriv\w*|extend\w*|stretch\w*|"
@@ -198,27 +252,30 @@ _MOTION_TO_RE = re.compile(
     r"fle[de]|flee\w*)\s+(?:[a-z-]+\s+){0,3}?for\s+"
     rf"{_DET}(?:[a-z-]+\s+)?$"
     r"|\b(?:connect\w*|link\w*|join\w*|between)\s+(?:\S+\s+){1,4}?(?:with|to|and)\s+"
-    rf"{_DET}(?:[a-z-]+\s+)?$"
+    rf"{_DET}(?:[a-z-]+\s+)?$",
+    runs=8,
 )
 #: Verbs whose object is territory: entering, taking, crossing, attacking or bordering it.
-_TERRITORY_VERB_RE = re.compile(
+_TERRITORY_VERB_RE = _EndPattern(
     r"\b(invad\w*|enter(?:s|ed|ing)?|occup(?:y|ies|ied|ying)|annex\w*|shell(?:s|ed|ing)?|"
     r"bomb(?:s|ed|ing)?|captur\w*|cross(?:es|ed|ing)?|bypass\w*|border(?:s|ed|ing)?|"
     r"visit(?:s|ed|ing)?|tour(?:s|ed|ing)?|reach(?:es|ed|ing)?|surround\w*|encircl\w*|"
     r"liberat\w*|connect(?:s|ed|ing)?|link(?:s|ed|ing)?|travers\w*|attack(?:s|ed|ing)?|"
     r"strik(?:e|es|ing)|struck|overr(?:un|an)|partition\w*|leav(?:e|es|ing)|left|"
     r"fle[de]|flee(?:s|ing)?|escap(?:e|es|ed|ing)|(?:bordered|surrounded|flanked|bounded) by)"
-    rf"\s+{_DET}(?:[a-z-]+\s+)?$"
+    rf"\s+{_DET}(?:[a-z-]+\s+)?$",
+    runs=4,
 )
 #: Military force against a place: "offensive against", "invasion of", "strikes on".
-_FORCE_AGAINST_RE = re.compile(
+_FORCE_AGAINST_RE = _EndPattern(
     r"\b((?:offensive|assault|attacks?|strikes?|incursions?|invasion|aggression|shelling|"
     r"bombardment|bombing|raids?|war|hostilities|operations?|missiles?|rockets?)"
     r"\s+(?:[a-z-]+\s+)?(?:against|on|into|upon)|(?:invasion|occupation|conquest|"
-    r"annexation|partition|bombing|shelling) of)\s+(?:the\s+|both\s+)?(?:[a-z-]+\s+)?$"
+    r"annexation|partition|bombing|shelling) of)\s+(?:the\s+|both\s+)?(?:[a-z-]+\s+)?$",
+    runs=5,
 )
 #: Nouns of parts, land and inhabitants: "south of X", "part of X", "border with X".
-_LAND_OF_RE = re.compile(
+_LAND_OF_RE = _EndPattern(
     r"\b((?:territory|territories|part|parts|south|north|east|west|center|centre|heart|tours?|"
     r"outskirts|borders?|capital|people|peoples|residents|inhabitants|population|map|soil|coast|"
     r"regions?|provinces?|cities|towns|villages|lands?|rest|corner|areas?|shores?|interior|"
@@ -226,14 +283,16 @@ _LAND_OF_RE = re.compile(
     r"boundaries|line of contact|routes?|roads?|railways?|rail link|corridors?|bridge|highway|"
     r"pipelines?|flights?|crossings?|checkpoints?|trains?|services?|connections?|links?|"
     r"traffic|travel|distance) (?:with|between|to|from|into|through))"
-    rf"\s+{_DET}(?:[a-z-]+\s+)?$"
+    rf"\s+{_DET}(?:[a-z-]+\s+)?$",
+    runs=6,
 )
 #: Words right before the name that describe ground: "southern Armenia", "mainland Azerbaijan".
-_LAND_MODIFIER_RE = re.compile(
+_LAND_MODIFIER_RE = _EndPattern(
     r"\b((?:south|north|east|west|central|south-?east|south-?west|north-?east|north-?west)"
     r"(?:ern)?|mainland|coastal|rural|urban|landlocked|neighbou?ring|occupied|war-torn|"
     r"mountainous|downtown|upstate|greater|inner|outer|metropolitan|sunny|rainy|continental|"
-    r"contiguous|mainland|lower|upper|rural|southernmost|northernmost)\s+$"
+    r"contiguous|mainland|lower|upper|rural|southernmost|northernmost)\s+$",
+    runs=1,
 )
 #: Nouns right after the name (or its possessive) that make it the land: "Armenia's territory".
 _LAND_HEAD_RE = re.compile(
@@ -261,29 +320,35 @@ _EVENT_AFTER_RE = re.compile(
     r"Massacre|Genocide|Battle|Campaign|Offensive|Revolution|Uprising|Siege|Floods?|Pogrom|war|"
     r"conflict|earthquake)\b"
 )
-_COUNTRIES_LIKE_RE = re.compile(
+_COUNTRIES_LIKE_RE = _EndPattern(
     r"\b(?:in|across|to|throughout|from|at|into|through|visit\w*)\s+(?:[a-z-]+\s+){0,3}"
     r"(?:countries|cities|places|regions|nations|states|capitals|zones|areas|destinations|"
-    r"markets|locations)\s+(?:like|such as|including)\s+(?:the\s+)?$"
+    r"markets|locations)\s+(?:like|such as|including)\s+(?:the\s+)?$",
+    runs=8,
+    ends=("like", "such as", "including", "the"),
 )
 #: "from <Place> to X": the end of a journey (checked on the original text, names capitalised).
-_FROM_TO_RE = re.compile(
-    r"\bfrom\s+(?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s+to\s+(?:the\s+)?$"
+_FROM_TO_RE = _EndPattern(
+    r"\bfrom\s+(?:the\s+)?[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s+to\s+(?:the\s+)?$",
+    runs=8,
 )
 #: "<title or office> of X": "foreign ministers of X", "president of the self-proclaimed X".
-_TITLE_OF_RE = re.compile(
+_TITLE_OF_RE = _EndPattern(
     r"\b((?i:president|prime minister|minister|ministers|ambassador|ambassadors|envoy|envoys|"
     r"secretary|secretaries|bureau|ministry|ministries|embassy|embassies|consulate|governor|"
     r"mayor|king|queen|emir|chancellor|parliament|speaker|leaders?|representatives?|consul|"
     r"commissioner|attorney general|chief of staff|head of state|foreign ministry|"
     r"defen[cs]e ministry|national security adviser)"
-    r"(?:\s+(?:of\s+|and\s+|for\s+)?[A-Z][\w-]*){0,4}\s+of)\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$"
+    r"(?:\s+(?:of\s+|and\s+|for\s+)?[A-Z][\w-]*){0,4}\s+of)\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$",
+    runs=15,
 )
 #: An acronym of an agency or body before "of": "the FSB of Russia".
-_ACRONYM_OF_RE = re.compile(r"\b([A-Z]{2,6} of)\s+(?:the\s+)?$")
+_ACRONYM_OF_RE = _EndPattern(r"\b([A-Z]{2,6} of)\s+(?:the\s+)?$", runs=3, ends=("of", "the"))
 #: A name directly after an acronym or "Air" is part of a brand: "HSBC Malta", "Air France".
-_BRAND_BEFORE_RE = re.compile(
-    r"(?<![\w.])(?:(?!(?:AND|OR|THE|IN|OF|TO|AT|ON|BY|FOR|FROM|WITH|AS|IS|VS)\s)[A-Z]{2,6}|Air)\s$"
+_BRAND_BEFORE_RE = _EndPattern(
+    r"(?<![\w.])(?:(?!(?:AND|OR|THE|IN|OF|TO|AT|ON|BY|FOR|FROM|WITH|AS|IS|VS)\s)[A-Z]{2,6}|Air)\s$",
+    runs=1,
+    ends=(*string.ascii_uppercase, "r"),
 )
 #: Capitalised organisation words after the name: "OSCE Minsk Group", "Baku State University".
 _ORGANISATION_AFTER_RE = re.compile(
@@ -385,7 +450,7 @@ def _attributive_cue(text: str, span: SpanLike, ftext: str, head: str, fold: Fol
     before_text = text[max(0, span.start - 80) : span.start]
     after_text = text[span.end : span.end + 60]
     after_f = ftext[span.fend : span.fend + 80]
-    if _PARTY_STATE_RE.search(before_text):
+    if "(" in before_text and _PARTY_STATE_RE.search(before_text):
         return f"'{surface}' is the state in a party–state label"
     title = _constituency_title(text, span.start)
     if title is not None:
@@ -463,13 +528,30 @@ def _spatial_preposition(before: str, after_f: str) -> str | None:
 
 
 #: Sports results and transfers: a town's name stands for its team ("a defeat to Reading").
-_TEAM_BEFORE_RE = re.compile(
+_TEAM_BEFORE_RE = _EndPattern(
     r"\b(?:(?:loss|losses|defeat|defeats|victory|victories|win|wins|draw)\s+(?:to|against|over|"
-    r"at)|on loan from|beat|beats|beating|defeated|outscored|eliminated)\s+(?:the\s+)?$"
+    r"at)|on loan from|beat|beats|beating|defeated|outscored|eliminated)\s+(?:the\s+)?$",
+    runs=4,
+    ends=(
+        "to",
+        "against",
+        "over",
+        "at",
+        "from",
+        "beat",
+        "beats",
+        "beating",
+        "defeated",
+        "outscored",
+        "eliminated",
+        "the",
+    ),
 )
 #: A possessive or a hyphenated compound right after the name: "X's favour", "X-brokered".
 _MODIFIER_AFTER_RE = re.compile(r"^(?:'s?(?=\s)|[-–‐‑][a-z])")
-_BY_AGENT_RE = re.compile(r"\b(?:by|at the hands of)\s+(?:the\s+|both\s+)?$")
+_BY_AGENT_RE = _EndPattern(
+    r"\b(?:by|at the hands of)\s+(?:the\s+|both\s+)?$", runs=5, ends=("by", "of", "the", "both")
+)
 
 
 def assign_role(

@@ -883,3 +883,108 @@ def test_vetted_prose_check_agrees_with_reads_as_prose(words: list[str]) -> None
     paragraph = " ".join(words)
     if classify_paragraph(paragraph) != "bad":
         assert articles._reads_as_prose(paragraph.strip(), vetted=True) == reads_as_prose(paragraph)
+
+
+# --- phrase pieces: the Aho-Corasick pre-check never hides a phrase pattern's match ----------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "kind"),
+    [(articles._STRONG, "strong"), (articles._WEAK, "weak")],
+)
+@given(data=st.data())
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_every_phrase_match_holds_a_piece(pattern, kind, data):
+    match = data.draw(st.from_regex(pattern, fullmatch=True))
+    assert kind in articles._phrase_kinds(match)
+
+
+@given(st.from_regex(articles._CAPTION, fullmatch=True))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_every_caption_match_holds_a_piece(match):
+    kinds = articles._phrase_kinds(match)
+    assert "caption" in kinds or ("caption source" in kinds and "(" in match)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("", set()),
+        ("Troops shelled Goris overnight.", set()),
+        ("Follow us on social media", {"strong"}),
+        ("Support our journalism", {"weak"}),
+        ("Photo: AP", {"caption"}),
+        ("Smoke rises (AFP)", {"caption source"}),
+        ("© 2024 Photo credit", {"strong", "caption"}),
+    ],
+)
+def test_phrase_kinds(paragraph, expected):
+    assert articles._phrase_kinds(paragraph.lower()) == expected
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Subscribe",
+                "newsletter",
+                "our readers",
+                "donate",
+                "(Reuters)",
+                "Photo:",
+                "photo by",
+                "via Shutterstock",
+                "(AP Photo/Jane Doe)",
+                "sponsored",
+                "©",
+                "Troops",
+                "moved",
+                "into",
+                "Goris.",
+                "log in",
+                "Login",
+                "cookies",
+                "Comments",
+                "\n",
+                " ",
+                "(",
+                ")",
+                "epa",
+                "images:",
+                "support us",
+                "contributions to",
+            ]
+        ),
+        max_size=12,
+    )
+)
+@hypothesis_settings(max_examples=500, deadline=None)
+def test_classify_paragraph_equals_the_plain_patterns(words):
+    paragraph = " ".join(words)
+    text = paragraph.strip()
+    low = text.lower()
+    bad = (
+        bool(articles._STRONG.findall(low))
+        or len(articles._WEAK.findall(low)) >= 2
+        or articles._page_chrome(text, strong_phrase=False)
+    )
+    assert (classify_paragraph(paragraph) == "bad") == bad
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["U.S.", "A.B.C.", "xU.S.", "He", "The", "went", " ", "  ", "\n", ".", "_"]
+        ),
+        max_size=12,
+    )
+)
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_initialism_end_equals_its_word_boundary_form(words):
+    import re
+
+    text = " ".join(words)
+    plain = re.compile(r"\b(?:[A-Z]\.){2,}" + articles._INITIALISM_END.pattern.split(r"\.)+", 1)[1])
+    for start in range(len(text) + 1):
+        fast = [m.span() for m in articles._INITIALISM_END.finditer(text, start)]
+        assert fast == [m.span() for m in plain.finditer(text, start)]

@@ -758,3 +758,59 @@ def test_fold_equals_the_folded_text_stripped(text: str) -> None:
     matching.fold.cache_clear()
     for keep_case in (False, True):
         assert fold(text, keep_case=keep_case) == fold_text(text, keep_case=keep_case).text.strip()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ""),
+        ("wait…  Baku", "wait... baku"),
+        ("Stra\u00dfe \u00adX", "strasse x"),
+        ("soft\u00adhyphen", "softhyphen"),
+        ("\u00ad \u00ad ", " "),
+        ("Æ \u2026", "ae ..."),
+        ("e\u0301\u0302 \u00df", "e ss"),  # combining marks: the per-character loop
+        ("\ufdfa x", fold_text("\ufdfa").text + " x"),  # a fold holding spaces
+    ],
+)
+def test_fold_text_with_irregular_folds(text, expected):
+    assert fold_text(text).text == expected
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from("aB ı…ßæ’‑\u00a0\u00ad\u200b\u0301é.\n-İ\ufdfa\x85"), max_size=40
+    ),
+    st.booleans(),
+)
+@settings(max_examples=1000, deadline=None)
+def test_fold_text_equals_the_per_character_fold(text: str, keep_case: bool) -> None:
+    from geo import matching
+
+    fast, exact = fold_text(text, keep_case=keep_case), matching._fold_text_exact(text, keep_case)
+    assert fast.text == exact.text
+    assert list(fast.starts) == list(exact.starts)
+    assert list(fast.ends) == list(exact.ends)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \n\t\u00a0-"), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_folded_index_equals_a_binary_search(text: str) -> None:
+    import bisect
+
+    folded = fold_text(text)
+    starts = list(folded.starts)
+    for offset in range(-1, len(text) + 2):
+        assert folded.index(offset) == bisect.bisect_left(starts, offset)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \n\t\u00a0-’"), max_size=25))
+@settings(max_examples=300, deadline=None)
+def test_folded_span_equals_the_per_character_map(text: str) -> None:
+    from geo.matching import Folded
+
+    folded = fold_text(text)
+    plain = Folded(folded.text, list(folded.starts), list(folded.ends))
+    for start in range(len(folded.text)):
+        for end in range(start, len(folded.text) + 1):
+            assert folded.span(start, end) == plain.span(start, end)
