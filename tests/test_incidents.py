@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
+import geo.incidents as incidents
 from geo.incidents import (
     curated_incident,
     extract_incidents,
@@ -690,3 +694,238 @@ def test_explicit_source_without_trigger_still_links_its_sentence():
     (report,) = incident.reports
     assert report.places_from == "source" and report.text == text
     assert report.trigger == "as Azerbaijan started the Second Karabakh War"
+
+
+# --- the per-article half stored by the index, the corpus-level half, and equivalences -------
+
+
+#: Texts exercising every way a report is placed and dated (sentence, near cue, previous
+#: sentence, actors, two dates in two clauses, boilerplate, no trigger at all).
+DRAFT_TEXTS = [
+    "Shelling hit villages near Jermuk on September 13. Three soldiers were killed.",
+    "Armenia says Azerbaijan launched an incursion on May 12, 2021.",
+    "Clashes in Syunik in 2022 or the offensive in Nagorno-Karabakh in September 2023.",
+    "Tension rose in Syunik.\n\nOn Sept. 1 of this year, three soldiers were killed.",
+    "Nothing happened in Jermuk. The weather was fine.",
+    "",
+]
+
+
+def _draft_world(text: str, body_end: int | None = None):
+    article = make_article("a", text)
+    if body_end is not None:
+        article = dataclasses.replace(article, body=((0, body_end),))
+    mentions = find_mentions(article, {"Armenia": "metonymic", "Azerbaijan": "metonymic"})
+    return article, mentions
+
+
+@pytest.mark.parametrize("text", DRAFT_TEXTS)
+@pytest.mark.parametrize("boilerplate", [False, True])
+def test_graded_drafts_are_the_reports(text, boilerplate):
+    article, mentions = _draft_world(text, body_end=len(text) // 2)
+    spans = split_sentences(article)
+    drafts = incidents.draft_reports(article, mentions, PLACES, sentences=spans)
+    graded = incidents.grade_reports(
+        article, drafts, PLACES, GEOMETRIES, include_boilerplate=boilerplate
+    )
+    expected = find_reports(
+        article, mentions, PLACES, GEOMETRIES, sentences=spans, include_boilerplate=boilerplate
+    )
+    assert graded == expected
+    assert len(drafts) >= len(graded)  # drafts keep the boilerplate's reports too
+    assert incidents.decode_drafts(incidents.encode_drafts(drafts)) == drafts
+
+
+def test_drafts_read_no_geometry_grading_reads_the_current_ones():
+    article, mentions = _draft_world("Shelling hit villages near Jermuk on September 13.")
+    drafts = incidents.draft_reports(article, mentions, PLACES, sentences=split_sentences(article))
+    assert [d.levels for d in drafts] == [(("jermuk", True),)]
+    as_area = {**GEOMETRIES, "jermuk": dataclasses.replace(GEOMETRIES["jermuk"], geo_precision=3)}
+    (town,) = incidents.grade_reports(article, drafts, PLACES, GEOMETRIES)
+    (area,) = incidents.grade_reports(article, drafts, PLACES, as_area)
+    assert (town.geo_precision, area.geo_precision) == (2, 3)  # near a town; then a region
+
+
+def test_drafts_skip_mentions_of_incidents_and_of_other_articles():
+    article, mentions = _draft_world("Shelling hit Jermuk on September 13.")
+    other = [dataclasses.replace(m, article="b", place_id="syunik") for m in mentions]
+    as_incident = {**PLACES, "jermuk": Place("jermuk", "Jermuk", "incident")}
+    spans = split_sentences(article)
+    (draft,) = incidents.draft_reports(article, mentions + other, PLACES, sentences=spans)
+    assert draft.places == ("jermuk",)
+    (actors,) = incidents.draft_reports(article, mentions, as_incident, sentences=spans)
+    assert (actors.places, actors.places_from) == ((), "actors")
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["not json", "[[1, 2]]", '{"a": 1}'],
+)
+def test_foreign_drafts_are_refused(data):
+    with pytest.raises((ValueError, TypeError)):
+        incidents.decode_drafts(data)
+
+
+def test_group_mentions_keeps_each_articles_order():
+    a, b = make_article("a", "Syunik and Jermuk."), make_article("b", "Jermuk.")
+    mine, theirs = find_mentions(a), find_mentions(b)
+    mixed = [mine[0], theirs[0], mine[1]]
+    assert incidents.group_mentions(mixed) == {"a": mine, "b": theirs}
+
+
+def test_extraction_does_not_depend_on_how_mentions_interleave():
+    texts = {
+        "a": ("Shelling hit Jermuk on September 13.", OCT_12),
+        "b": ("On September 13 shelling hit Jermuk again.", OCT_12),
+    }
+    articles = {aid: make_article(aid, text, pub) for aid, (text, pub) in texts.items()}
+    mentions = [m for a in articles.values() for m in find_mentions(a)]
+    options = {"sentences": split_sentences}
+    ordered = extract_incidents(articles, mentions, PLACES, GEOMETRIES, **options)
+    mixed = extract_incidents(articles, mentions[1:] + mentions[:1], PLACES, GEOMETRIES, **options)
+    assert ordered == mixed and len(ordered) == 1
+
+
+# The regular expressions carry a necessary-condition lookahead for speed and find_dates skips
+# sentences without a date hint: the matches must be those of the plain patterns.
+_PLAIN_DATES = re.compile(
+    rf"(?:\b(?P<prep>on|in|since|from|until|by|during)\s+)?(?P<expr>{incidents._DATE_CORE})(?!\w)",
+    re.IGNORECASE,
+)
+_TOKENS = [
+    "in",
+    "on",
+    "since",
+    "by",
+    "during",
+    "May",
+    "may",
+    "Sept.",
+    "sept",
+    "March",
+    "Mar",
+    "june",
+    "5",
+    "12th",
+    "2023",
+    "1999",
+    "20230",
+    "100,000",
+    "$2020",
+    "of",
+    "this",
+    "last",
+    "year",
+    "week",
+    "weeks",
+    "ago",
+    "a",
+    "three",
+    "several",
+    "days",
+    "Monday",
+    "Tuesdays",
+    "today",
+    "yesterday",
+    "earlier",
+    "past",
+    "month",
+    "x",
+    "Summary",
+    "ſep",
+    "K",
+    ",",
+    ".",
+    "-",
+    "(",
+    "killed",
+    "people",
+    "more than",
+    "tens of thousands",
+    "Armenians",
+    "dozen",
+    "over",
+    "at least",
+]
+_SENTENCES = st.lists(st.sampled_from(_TOKENS), max_size=12).map(
+    lambda words: "".join(w + (" " if i % 3 else "") for i, w in enumerate(words))
+) | st.text(alphabet=st.sampled_from(list("aMy 0129,.ſ$Sept")), max_size=30)
+
+
+@given(_SENTENCES)
+@settings(max_examples=400, deadline=None)
+def test_fast_date_and_figure_patterns_match_as_the_plain_ones(text):
+    def spans(pattern):
+        return [(m.span(), m.groupdict()) for m in pattern.finditer(text)]
+
+    assert spans(incidents.DATE_PATTERN) == spans(_PLAIN_DATES)
+    if spans(_PLAIN_DATES):
+        assert incidents._DATE_HINT.search(text)
+    plain_figure = re.compile(incidents._FIGURE.pattern.split(")(?:", 1)[1][:-1], re.IGNORECASE)
+    assert spans(incidents._FIGURE) == spans(plain_figure)
+
+
+def _naive_merge(reports, relation):
+    """The merge rule written plainly: each report joins the first group it fits."""
+    order = sorted(
+        reports,
+        key=lambda r: (
+            r.date is None,
+            incidents.TIME_PRECISIONS.index(r.date.precision) if r.date else 9,
+            r.article,
+        ),
+    )
+    groups = []
+    for report in order:
+        for group in groups:
+            if incidents._fits(report, group, relation):
+                group.append(report)
+                break
+        else:
+            groups.append([report])
+    return groups
+
+
+_REPORT = st.builds(
+    lambda article, kind, places, day, precision: incidents.Report(
+        article=article,
+        sentence_start=0,
+        sentence_end=1,
+        text="x",
+        event_type=kind,
+        trigger="x",
+        trigger_start=0,
+        date=None
+        if day is None
+        else incidents.DateRange(
+            *incidents.range_for(dt.date(2023, 1, 1) + dt.timedelta(days=day), precision),
+            precision,
+        ),
+        places=tuple(places),
+        geo_precision=None,
+        published=OCT_12,
+    ),
+    st.sampled_from("abc"),
+    st.sampled_from(["attack", "killing"]),
+    st.lists(st.sampled_from(["syunik", "jermuk", "stepanakert", "armenia"]), max_size=2),
+    st.none() | st.integers(0, 120),
+    st.sampled_from(["day", "week", "month", "year"]),
+)
+
+
+@given(st.lists(_REPORT, max_size=25))
+@settings(max_examples=200, deadline=None)
+def test_merge_groups_as_the_plain_first_fit_rule(reports):
+    relation = incidents.PlaceRelation(GEOMETRIES)
+    assert incidents.merge_reports(reports, relation) == _naive_merge(reports, relation)
+
+
+def test_sentence_events_parse_dates_only_where_a_trigger_is(monkeypatch):
+    incidents.sentence_events.cache_clear()
+    seen = []
+    real = incidents.find_dates
+    monkeypatch.setattr(incidents, "find_dates", lambda t, p: seen.append(t) or real(t, p))
+    assert incidents.sentence_events("On May 5, 2021 it rained.", None) == ()
+    (event,) = incidents.sentence_events("On May 5, 2021 troops attacked.", None)
+    assert seen == ["On May 5, 2021 troops attacked."]
+    assert (event[0], event[3].iso, event[4]) == ("attack", "2021-05-05", False)

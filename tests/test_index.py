@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 import signal
 import sqlite3
@@ -387,22 +388,173 @@ def test_a_corrupt_or_foreign_index_is_rebuilt_not_fatal(seeds_copy, matching_ca
     assert rebuilt.mentions == load_corpus([seeds_copy], use_fallback=False).mentions
 
 
-def test_incidents_are_extracted_once_then_read_from_the_index(seeds_copy, monkeypatch):
+def _refuse(what):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{what} called")
+
+    return refuse
+
+
+def test_incidents_come_from_stored_drafts_then_from_the_cache(seeds_copy, monkeypatch):
     import geo.incidents
     from geo.pipeline import corpus_incidents, load_corpus, load_indexed_corpus
 
+    expected = {
+        option: corpus_incidents(
+            load_corpus([seeds_copy], include_boilerplate=option, use_fallback=False),
+            include_boilerplate=option,
+        )
+        for option in (False, True)
+    }
     corpus = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
-    first = corpus_incidents(corpus)
-    assert first == corpus_incidents(load_corpus([seeds_copy], use_fallback=False))
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("incidents extracted again")
-
-    monkeypatch.setattr(geo.incidents, "extract_incidents", refuse)
+    for name in ("extract_incidents", "find_reports", "draft_reports", "sentence_events"):
+        monkeypatch.setattr(geo.incidents, name, _refuse(name))  # no article is analysed
+    assert corpus_incidents(corpus) == expected[False]
+    assert corpus_incidents(corpus, include_boilerplate=True) == expected[True]
+    monkeypatch.setattr(geo.incidents, "incidents_from_reports", _refuse("merge"))
     again = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
-    assert corpus_incidents(again) == first
-    with pytest.raises(AssertionError, match="extracted again"):  # other option: not cached
-        corpus_incidents(again, include_boilerplate=True)
+    assert corpus_incidents(again) == expected[False]  # stored per corpus state
+    monkeypatch.undo()  # an edit: the indexer analyses the edited article
+    edited = sorted(seeds_copy.glob("*.txt"))[0]
+    edited.write_text(edited.read_text("utf-8") + "\nTalks in Goris.\n", "utf-8")
+    changed = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
+    monkeypatch.setattr(geo.incidents, "incidents_from_reports", _refuse("merge"))
+    with pytest.raises(AssertionError, match="merge called"):  # another corpus state: merged
+        corpus_incidents(changed)
+
+
+@pytest.mark.parametrize("loaded_with_boilerplate", [True, False])
+def test_indexed_incidents_equal_extraction_whatever_the_mentions_loaded(
+    seeds_copy, loaded_with_boilerplate
+):
+    from geo.incidents import extract_incidents
+    from geo.pipeline import corpus_incidents, load_indexed_corpus
+
+    options = {"include_boilerplate": loaded_with_boilerplate, "use_fallback": False}
+    corpus = load_indexed_corpus([seeds_copy], **options)
+    for option in (False, True):
+        expected = extract_incidents(
+            corpus.articles,
+            corpus.mentions,
+            corpus.gazetteer.places,
+            corpus.geometries,
+            include_boilerplate=option,
+        )
+        assert corpus_incidents(corpus, include_boilerplate=option) == expected
+        assert any(i.reports for i in expected)
+
+
+def test_articles_without_stored_drafts_are_analysed_at_load(seeds_copy, monkeypatch):
+    import geo.incidents
+    from geo.pipeline import _indexed_incidents, _stored_reports, load_indexed_corpus
+
+    corpus = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
+    expected = _indexed_incidents(corpus, False)
+    with sqlite3.connect(corpus.index) as con:
+        con.execute("DELETE FROM reports WHERE rowid % 2 = 0")
+    analysed = []
+    real = geo.incidents.draft_reports
+    monkeypatch.setattr(
+        geo.incidents, "draft_reports", lambda a, *x, **k: analysed.append(a.id) or real(a, *x, **k)
+    )
+    assert _indexed_incidents(corpus, False) == expected
+    assert 0 < len(analysed) < len(corpus.articles)
+    article = next(iter(corpus.articles.values()))
+    for row in [(len(article.text) + 1, "[]", None), (len(article.text), "not json", None)]:
+        assert _stored_reports(row, article, {}, {}, False, False) is None  # stale or foreign
+
+
+# --- incident report drafts stored beside the mentions --------------------------------------
+
+
+def drafts_of(folder: Path, places=PLACES) -> dict[str, tuple[str, str | None]]:
+    """What the index should store per article: drafts over every mention, over the body's."""
+    matcher = build_matcher(places, POINTS)
+    articles, _ = load_articles([folder])
+    return {
+        a.id: index.article_reports(a, find_mentions(a, matcher), matcher.places) for a in articles
+    }
+
+
+def stored_drafts(db: Path) -> dict[str, tuple[str, str | None]]:
+    return {i: (row[1], row[2]) for i, row in index.read_reports(db).items()}
+
+
+REPORT_TEXTS = {
+    **TEXTS,
+    "e": "Shelling near Kapan\n\nThe army attacked Kapan on Monday. Two people were killed.\n",
+}
+
+
+def test_drafts_are_stored_once_per_content_and_follow_edits(tmp_path):
+    folder = write_corpus(tmp_path / "articles", REPORT_TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    stored = stored_drafts(db)
+    assert stored == drafts_of(folder)
+    assert json.loads(stored["e"][0]) and json.loads(stored["c"][0]) == []
+    (folder / "e.txt").write_text(REPORT_TEXTS["e"] + "Talks in Goris on Friday.\n", "utf-8")
+    (folder / "c.txt").unlink()
+    assert update(folder, db).computed == 1
+    assert stored_drafts(db) == drafts_of(folder)
+    with sqlite3.connect(db) as con:
+        keys = con.execute(
+            "SELECT COUNT(*) FROM reports WHERE key NOT IN (SELECT key FROM articles)"
+        )
+        assert keys.fetchone() == (0,)  # pruned with the contents
+
+
+def test_a_place_becoming_an_incident_recomputes_the_drafts_naming_it(tmp_path):
+    folder = write_corpus(tmp_path / "articles", REPORT_TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    edited = [p for p in PLACES if p.id != "kapan"] + [Place("kapan", "Kapan", "incident")]
+    report = update(folder, db, places=edited)
+    assert report.invalidated == 3  # b, d and e name Kapan
+    assert stored_drafts(db) == drafts_of(folder, edited) != drafts_of(folder)
+
+
+def test_body_drafts_are_kept_only_when_boilerplate_mentions_change_them():
+    import datetime as dt
+
+    from geo.incidents import decode_drafts
+    from geo.models import Article
+
+    matcher = build_matcher(PLACES, POINTS)
+    text = "Fighting in Baku. Troops attacked on Monday."
+    inside = Article("x", "x.txt", text, published=dt.date(2023, 10, 12), body=((0, len(text)),))
+    outside = Article("x", "x.txt", text, published=dt.date(2023, 10, 12), body=((18, len(text)),))
+    every, body = index.article_reports(inside, find_mentions(inside, matcher), matcher.places)
+    assert body is None and len(decode_drafts(every)) == 2
+    every, body = index.article_reports(outside, find_mentions(outside, matcher), matcher.places)
+    assert [d.places for d in decode_drafts(every)] == [("baku",), ("baku",)]
+    assert [d.places_from for d in decode_drafts(body)] == ["actors", "actors"]
+    assert [d.in_body for d in decode_drafts(body)] == [False, True]
+
+
+def test_report_fingerprint_covers_the_incident_code_and_the_date_parser(monkeypatch):
+    import importlib.metadata
+
+    before = index.report_fingerprint()
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "0.0-test")
+    assert index.report_fingerprint() != before
+    assert "incidents.py" in index.REPORT_MODULES
+    assert "incidents.py" not in index.ENGINE_MODULES  # an incident rule change matches nothing
+
+
+def test_a_report_code_change_recomputes_drafts_without_matching(tmp_path, monkeypatch):
+    import geo.matching
+
+    folder = write_corpus(tmp_path / "articles", REPORT_TEXTS)
+    db = tmp_path / "i.sqlite"
+    update(folder, db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE reports SET drafts = '[]'")  # what older report code stored
+    monkeypatch.setattr(index, "report_fingerprint", lambda: "another report code")
+    monkeypatch.setattr(geo.matching, "find_mentions", _refuse("find_mentions"))
+    report = update(folder, db)
+    assert (report.computed, report.invalidated) == (0, 0)
+    assert stored_drafts(db) == drafts_of(folder)
 
 
 def test_derived_values_are_keyed_by_fingerprint(tmp_path):
