@@ -242,6 +242,28 @@ def style_for(
 MAX_ARTICLES_IN_POPUP = 6
 MAX_QUOTES_PER_ARTICLE = 4
 MAX_QUOTE_CHARS = 260
+#: About how many quotes all the popups of one map may carry (~0.4 kB each with their links).
+#: The map's page holds every popup, so a map of a thousand places shows fewer per popup.
+POPUP_QUOTE_BUDGET = 3000
+#: (articles per popup, quotes per article), most generous first.
+POPUP_LIMITS = ((6, 4), (4, 3), (3, 2), (2, 2), (2, 1))
+
+
+def popup_limits(features: int) -> tuple[int, int]:
+    """Articles per popup and quotes per article for a map of ``features`` features.
+
+    The most generous limits whose worst case fits ``POPUP_QUOTE_BUDGET``; never fewer than
+    two articles with one quote each (every popup says how many more there are).
+
+    Examples
+    --------
+    >>> popup_limits(40), popup_limits(300), popup_limits(1500), popup_limits(0)
+    ((6, 4), (3, 2), (2, 1), (6, 4))
+    """
+    for articles, quotes in POPUP_LIMITS:
+        if features * articles * quotes <= POPUP_QUOTE_BUDGET:
+            return articles, quotes
+    return POPUP_LIMITS[-1]
 
 
 def quote_html(sentence: str, start: int, end: int) -> str:
@@ -305,11 +327,13 @@ def popup_html(
     *,
     link_base: str = "/",
     link_target: str = "_blank",
+    limits: tuple[int, int] = (MAX_ARTICLES_IN_POPUP, MAX_QUOTES_PER_ARTICLE),
 ) -> str:
     """Build the popup of one feature: what it is, then its quoting sentences by article.
 
     Every value from the data is escaped; each quote links to the article view at that mention
-    (``?article=<id>&at=<offset>``).
+    (``?article=<id>&at=<offset>``). ``limits`` = (articles, quotes per article) shown; the
+    popup counts the rest.
 
     Examples
     --------
@@ -326,11 +350,12 @@ def popup_html(
         parts.append(
             '<div class="rm-pop-none">No quoting sentence under the current filters.</div>'
         )
-    for entry in provenance[:MAX_ARTICLES_IN_POPUP]:
-        parts.append(_article_html(entry, link_base, link_target))
-    if len(provenance) > MAX_ARTICLES_IN_POPUP:
+    max_articles, max_quotes = limits
+    for entry in provenance[:max_articles]:
+        parts.append(_article_html(entry, link_base, link_target, max_quotes))
+    if len(provenance) > max_articles:
         parts.append(
-            f'<div class="rm-pop-more">+{len(provenance) - MAX_ARTICLES_IN_POPUP} more '
+            f'<div class="rm-pop-more">+{len(provenance) - max_articles} more '
             "article(s): see the sidebar filters or the article list.</div>"
         )
     parts.append("</div>")
@@ -386,7 +411,9 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def _article_html(entry: Mapping[str, Any], link_base: str, link_target: str) -> str:
+def _article_html(
+    entry: Mapping[str, Any], link_base: str, link_target: str, max_quotes: int
+) -> str:
     article = str(entry.get("article", ""))
     head = " · ".join(
         escape_text(x)
@@ -396,7 +423,7 @@ def _article_html(entry: Mapping[str, Any], link_base: str, link_target: str) ->
     out = [f'<div class="rm-pop-art"><div class="rm-pop-src">{head}</div>']
     out.append(f'<div class="rm-pop-title">{title}</div><ul>')
     mentions = list(entry.get("mentions") or [])
-    for m in mentions[:MAX_QUOTES_PER_ARTICLE]:
+    for m in mentions[:max_quotes]:
         s0 = int(m.get("sentence_start", m.get("start", 0)))
         quote_text = quote_html(
             str(m.get("sentence") or m.get("surface") or ""),
@@ -416,8 +443,8 @@ def _article_html(entry: Mapping[str, Any], link_base: str, link_target: str) ->
             'rel="noopener noreferrer">open&nbsp;›</a></li>'
         )
     out.append("</ul>")
-    if len(mentions) > MAX_QUOTES_PER_ARTICLE:
-        out.append(f'<div class="rm-pop-more">+{len(mentions) - MAX_QUOTES_PER_ARTICLE} more</div>')
+    if len(mentions) > max_quotes:
+        out.append(f'<div class="rm-pop-more">+{len(mentions) - max_quotes} more</div>')
     out.append("</div>")
     return "".join(out)
 
@@ -1109,10 +1136,11 @@ def build_map(
     precisions: dict[str, None] = {}
     has_fallback = False
     context: list[tuple[float, dict[str, Any]]] = []
+    limits = popup_limits(sum(len(gdf) for gdf in layers.values() if gdf is not None))
     for name, gdf in layers.items():
         if gdf is None or len(gdf) == 0:
             continue
-        parts = layer_parts(gdf, link_base, link_target)
+        parts = layer_parts(gdf, link_base, link_target, limits)
         context += parts.pop("context")
         count = sum(1 for features in parts.values() for _, f in features if _clickable(f))
         if count:
@@ -1271,7 +1299,10 @@ def clip_free_outline(
 
 
 def layer_parts(
-    gdf: Any, link_base: str = "/", link_target: str = "_blank"
+    gdf: Any,
+    link_base: str = "/",
+    link_target: str = "_blank",
+    limits: tuple[int, int] = (MAX_ARTICLES_IN_POPUP, MAX_QUOTES_PER_ARTICLE),
 ) -> dict[str, list[tuple[float, dict[str, Any]]]]:
     """Split a layer into the GeoJSON features of each drawing part, with their areas (km²).
 
@@ -1326,7 +1357,9 @@ def layer_parts(
                         "id": feature_id,
                         "rm_style": style,
                         "rm_tip": tooltip_html(record),
-                        "rm_pop": popup_html(record, link_base=link_base, link_target=link_target),
+                        "rm_pop": popup_html(
+                            record, link_base=link_base, link_target=link_target, limits=limits
+                        ),
                     },
                 },
             )

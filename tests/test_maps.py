@@ -631,3 +631,25 @@ def test_shared_templates_compile_once_and_render_each_element_its_own_way() -> 
     assert first._template is second._template
     assert first.render() == f"<i>{first.get_name()}</i>"
     assert second.render() == f"<i>{second.get_name()}</i>" != first.render()
+
+
+def test_popup_limits_cap_articles_and_quotes_and_count_the_rest() -> None:
+    quote = {"sentence": "Shelling near Goris.", "start": 14, "end": 19, "sentence_start": 0}
+    row = {
+        "name": "Goris",
+        "kind": "settlement",
+        "provenance": [
+            {
+                "article": f"a{i}",
+                "outlet": "Outlet",
+                "published": "2023-09-01",
+                "mentions": [quote] * 3,
+            }
+            for i in range(5)
+        ],
+    }
+    roomy = maps.popup_html(row)
+    tight = maps.popup_html(row, limits=(2, 1))
+    assert roomy.count('class="rm-pop-art"') == 5 and roomy.count("<li>") == 5 * 3
+    assert tight.count('class="rm-pop-art"') == 2 and tight.count("<li>") == 2
+    assert "+3 more article(s)" in tight and tight.count("+2 more</div>") == 2
