@@ -1134,7 +1134,8 @@ def warm_caches() -> None:
         key = filter_key(filters)
         layers = layers_for(loaded.fingerprint, key, loaded, filters)
         basemap = load_basemap(boundaries_fingerprint())
-        map_for(loaded.fingerprint, key, None, link_base(), False, layers, basemap)  # as view_map
+        # the same arguments as view_map's first call, so the first visitor's map is this one
+        map_for(loaded.fingerprint, key, None, link_base(), False, layers, basemap, None)
         import folium.plugins  # noqa: F401 - imported by streamlit-folium (not itself: see show_folium)
         import streamlit.emojis  # noqa: F401 - read by set_page_config for the page icon
     except Exception as exc:  # the page shows load errors with their file:line
