@@ -8,9 +8,8 @@ Usage: ``.venv/bin/python benchmarks/bench_app_index.py [--size 10000] [--cache 
    ``--cache``; the offline GeoNames index of the user's cache is linked into it so it is not
    rebuilt), timed: wall clock and CPU of the command and its worker processes. The index
    holds every article's mentions and incident report drafts.
-3. Loads the corpus from the index and takes its incidents (``geo.pipeline.corpus_incidents``)
-   twice, timed: first from the stored drafts (graded and merged: what the first map pays after
-   any change to the corpus or the gazetteer), then from the copy stored per corpus state.
+3. Loads the corpus from the index and takes its incidents (``geo.pipeline.corpus_incidents``),
+   timed: the stored report drafts graded and merged, what every server start pays.
 4. In a fresh process with ``REFMAP_SEEDS_DIR`` at the corpus and ``REFMAP_CACHE_DIR`` at the
    cache, runs ``app.py`` with ``streamlit.testing.v1.AppTest`` (as ``bench_app.py`` does):
    the first script run (index and incidents already built: nothing is matched), then a kind
@@ -23,11 +22,9 @@ Wall-clock figures are noisy on a shared machine; CPU seconds are printed beside
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -111,20 +108,14 @@ def warm_incidents() -> dict[str, float]:
     cpu, start = time.process_time(), time.perf_counter()
     corpus = pipeline.load_indexed_corpus(include_boilerplate=True)
     load, load_cpu = time.perf_counter() - start, time.process_time() - cpu
-    with contextlib.closing(sqlite3.connect(corpus.index)) as con, con:
-        con.execute("DELETE FROM derived")  # as after any change: incidents from the drafts
     cpu, start = time.process_time(), time.perf_counter()
     found = pipeline.corpus_incidents(corpus, include_boilerplate=False)
     merged, merged_cpu = time.perf_counter() - start, time.process_time() - cpu
-    cpu, start = time.process_time(), time.perf_counter()
-    pipeline.corpus_incidents(corpus, include_boilerplate=False)
     return {
         "load": load,
         "load_cpu": load_cpu,
         "incidents": merged,
         "incidents_cpu": merged_cpu,
-        "cached": time.perf_counter() - start,
-        "cached_cpu": time.process_time() - cpu,
         "count": len(found),
         "mentions": len(corpus.mentions),
     }
@@ -166,10 +157,6 @@ def main() -> int:
     print(
         f"incidents from stored drafts  : {warm['incidents']:7.2f} s wall, "
         f"{warm['incidents_cpu']:.2f} s CPU ({warm['count']} incidents; target < 1 s)"
-    )
-    print(
-        f"incidents, stored per corpus  : {warm['cached']:7.2f} s wall, "
-        f"{warm['cached_cpu']:.2f} s CPU (same corpus state again)"
     )
     app = in_fresh_process("app", env, args.repeats)
     print(f"app                           : {app['caption']}")

@@ -63,8 +63,6 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_key ON articles (key);
 CREATE TABLE IF NOT EXISTS reports (
     key TEXT PRIMARY KEY, chars INTEGER NOT NULL, drafts TEXT NOT NULL, body_drafts TEXT);
-CREATE TABLE IF NOT EXISTS derived (
-    name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, value BLOB NOT NULL);
 """
 
 _MENTION_FIELDS = (
@@ -1162,31 +1160,3 @@ def reset_index(path: Path) -> None:
     """Delete an index file and its WAL companions (it is a cache: the next update rebuilds it)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def read_derived(path: Path, name: str, fingerprint: str) -> bytes | None:
-    """Return a value derived from the indexed corpus (``None``: absent or another fingerprint).
-
-    Derived values (the incidents of the corpus) cost far more than reading the mentions and
-    depend on every article together; they are stored once per corpus fingerprint.
-    """
-    con = connect(path, readonly=True)
-    try:
-        row = con.execute(
-            "SELECT value FROM derived WHERE name = ? AND fingerprint = ?", (name, fingerprint)
-        ).fetchone()
-    finally:
-        con.close()
-    return None if row is None else bytes(row[0])
-
-
-def write_derived(path: Path, name: str, fingerprint: str, value: bytes) -> None:
-    """Store a derived value under ``name``, replacing the one of an older fingerprint."""
-    con = connect(path)
-    try:
-        with _transaction(con):
-            con.execute(
-                "INSERT OR REPLACE INTO derived VALUES (?, ?, ?)", (name, fingerprint, value)
-            )
-    finally:
-        con.close()

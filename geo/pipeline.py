@@ -377,15 +377,10 @@ def corpus_incidents(corpus: Corpus, *, include_boilerplate: bool = False) -> tu
     (sentences, triggers, dates, figures) was done at index time, once per article content:
     the stored report drafts are read back, graded with the current geometries and merged
     (``geo.incidents.incidents_from_reports``), well under a second for 10k articles; an
-    article the index holds no drafts for is analysed here. The result is also stored in the
-    index under a fingerprint of the corpus, the boundaries and the incident code, so a
-    server restart on an unchanged corpus reads it back.
+    article the index holds no drafts for is analysed here.
     """
     from geo.incidents import extract_incidents
 
-    cached = _cached_incidents(corpus, include_boilerplate)
-    if cached is not None:
-        return cached
     found = _indexed_incidents(corpus, include_boilerplate)
     if found is None:
         found = tuple(
@@ -397,7 +392,6 @@ def corpus_incidents(corpus: Corpus, *, include_boilerplate: bool = False) -> tu
                 include_boilerplate=include_boilerplate,
             )
         )
-    _store_incidents(corpus, include_boilerplate, found)
     return found
 
 
@@ -460,88 +454,6 @@ def _stored_reports(
         )
     except (ValueError, TypeError):
         return None
-
-
-#: Modules whose code decides the incidents of a corpus (their bytes key the cached incidents).
-INCIDENT_MODULES = ("incidents.py", "articles.py", "geometry.py", "models.py")
-
-
-def _incidents_fingerprint(corpus: Corpus, include_boilerplate: bool) -> str:
-    """Key of a corpus's incidents: corpus, boundary files, incident code, option."""
-    import hashlib
-
-    from geo import settings
-
-    digest = hashlib.sha256(f"{corpus.fingerprint};boilerplate={include_boilerplate}".encode())
-    for name in INCIDENT_MODULES:
-        digest.update(name.encode() + b"\0" + Path(__file__).with_name(name).read_bytes())
-    for path in sorted(settings.boundaries_dir().glob("*")):
-        stat = path.stat()
-        digest.update(f"{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
-def _cached_incidents(corpus: Corpus, include_boilerplate: bool) -> tuple[Any, ...] | None:
-    """Incidents stored in the corpus's index for this fingerprint, else ``None``."""
-    import pickle
-
-    from geo import index
-
-    if corpus.index is None:
-        return None
-    try:
-        data = index.read_derived(
-            corpus.index,
-            _incidents_name(include_boilerplate),
-            _incidents_fingerprint(corpus, include_boilerplate),
-        )
-        # pickle of records this process wrote into the user's own cache folder
-        return None if data is None else tuple(pickle.loads(data))
-    except (index.IndexFileError, pickle.UnpicklingError, AttributeError, EOFError, TypeError):
-        return None
-
-
-def _store_incidents(corpus: Corpus, include_boilerplate: bool, found: tuple[Any, ...]) -> None:
-    """Store incidents in the corpus's index (a cache: failing to write is not an error)."""
-    import contextlib
-
-    from geo import index
-
-    if corpus.index is None:
-        return
-    with contextlib.suppress(index.IndexFileError, OSError):
-        index.write_derived(
-            corpus.index,
-            _incidents_name(include_boilerplate),
-            _incidents_fingerprint(corpus, include_boilerplate),
-            _pickle_records(found),
-        )
-
-
-def _read_only(values: dict[str, Any]) -> Any:
-    """Rebuild a read-only mapping (the gazetteer's records hold ``MappingProxyType``)."""
-    import types
-
-    return types.MappingProxyType(values)
-
-
-def _pickle_records(value: Any) -> bytes:
-    """Pickle frozen records, read-only mappings included (plain pickle refuses those)."""
-    import copyreg
-    import io
-    import pickle
-    import types
-
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = copyreg.dispatch_table.copy()
-    pickler.dispatch_table[types.MappingProxyType] = lambda m: (_read_only, (dict(m),))
-    pickler.dump(value)
-    return buffer.getvalue()
-
-
-def _incidents_name(include_boilerplate: bool) -> str:
-    return f"incidents:boilerplate={include_boilerplate}"
 
 
 def build_corpus_layers(corpus: Corpus, filters: Any = None) -> dict[str, Any]:

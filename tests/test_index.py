@@ -395,7 +395,7 @@ def _refuse(what):
     return refuse
 
 
-def test_incidents_come_from_stored_drafts_then_from_the_cache(seeds_copy, monkeypatch):
+def test_incidents_come_from_stored_drafts_without_analysing_articles(seeds_copy, monkeypatch):
     import geo.incidents
     from geo.pipeline import corpus_incidents, load_corpus, load_indexed_corpus
 
@@ -407,20 +407,20 @@ def test_incidents_come_from_stored_drafts_then_from_the_cache(seeds_copy, monke
         for option in (False, True)
     }
     corpus = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
-    for name in ("extract_incidents", "find_reports", "draft_reports", "sentence_events"):
+    analysis = ("extract_incidents", "find_reports", "draft_reports", "sentence_events")
+    for name in analysis:
         monkeypatch.setattr(geo.incidents, name, _refuse(name))  # no article is analysed
     assert corpus_incidents(corpus) == expected[False]
     assert corpus_incidents(corpus, include_boilerplate=True) == expected[True]
-    monkeypatch.setattr(geo.incidents, "incidents_from_reports", _refuse("merge"))
-    again = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
-    assert corpus_incidents(again) == expected[False]  # stored per corpus state
-    monkeypatch.undo()  # an edit: the indexer analyses the edited article
+    monkeypatch.undo()  # an edit: the indexer drafts the edited article's reports
     edited = sorted(seeds_copy.glob("*.txt"))[0]
     edited.write_text(edited.read_text("utf-8") + "\nTalks in Goris.\n", "utf-8")
     changed = load_indexed_corpus([seeds_copy], include_boilerplate=True, use_fallback=False)
-    monkeypatch.setattr(geo.incidents, "incidents_from_reports", _refuse("merge"))
-    with pytest.raises(AssertionError, match="merge called"):  # another corpus state: merged
-        corpus_incidents(changed)
+    options = {"include_boilerplate": True, "use_fallback": False}
+    direct = corpus_incidents(load_corpus([seeds_copy], **options))
+    for name in analysis:
+        monkeypatch.setattr(geo.incidents, name, _refuse(name))
+    assert corpus_incidents(changed) == direct
 
 
 @pytest.mark.parametrize("loaded_with_boilerplate", [True, False])
@@ -555,18 +555,6 @@ def test_a_report_code_change_recomputes_drafts_without_matching(tmp_path, monke
     report = update(folder, db)
     assert (report.computed, report.invalidated) == (0, 0)
     assert stored_drafts(db) == drafts_of(folder)
-
-
-def test_derived_values_are_keyed_by_fingerprint(tmp_path):
-    db = tmp_path / "i.sqlite"
-    connect_and_close = index.connect(db)
-    connect_and_close.close()
-    assert index.read_derived(db, "x", "f1") is None
-    index.write_derived(db, "x", "f1", b"one")
-    index.write_derived(db, "y", "f1", b"other")
-    assert (index.read_derived(db, "x", "f1"), index.read_derived(db, "x", "f2")) == (b"one", None)
-    index.write_derived(db, "x", "f2", b"two")
-    assert (index.read_derived(db, "x", "f1"), index.read_derived(db, "x", "f2")) == (None, b"two")
 
 
 def test_read_corpus_rebuilds_the_articles_without_parsing(tmp_path):
