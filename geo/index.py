@@ -571,11 +571,27 @@ def _complete_reports(
         rows = []
         for key, article_id, shown, text, fields in keys[start : start + batch_size]:
             article, _ = rebuild_article(article_id, shown, text, fields)
+            found = con.execute(
+                f"SELECT {columns} FROM mentions WHERE key = ? ORDER BY seq", (key,)
+            )
             mentions = [
-                Mention(article_id, *values[:10], bool(values[10]), *values[11:])
-                for values in con.execute(
-                    f"SELECT {columns} FROM mentions WHERE key = ? ORDER BY seq", (key,)
+                Mention(
+                    article_id,
+                    s,
+                    e,
+                    surface,
+                    place,
+                    kind,
+                    role,
+                    lon,
+                    lat,
+                    ss,
+                    se,
+                    body == 1,
+                    src,
+                    why,
                 )
+                for s, e, surface, place, kind, role, lon, lat, ss, se, body, src, why in found
             ]
             rows.append((key, len(text), *article_reports(article, mentions, places)))
         with _transaction(con):
