@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Debian packages are installed with apt-get: directly as root, through sudo otherwise.
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: app test test-fast lint data bench clean node
+.PHONY: app test test-fast fuzz lint data bench clean node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,7 @@ bench: $(VENV)/.installed-dev
 ## Remove what the set-up commands installed or built (not the data).
 clean:
 	rm -rf $(VENV) node_modules static/vendor test-artifacts build
+
+## Property tests with fresh random examples (the suite itself draws the same ones every run).
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow and not browser" --hypothesis-profile=explore -q

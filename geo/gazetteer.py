@@ -476,25 +476,28 @@ _END_EVENTS = ("MappingEndEvent", "SequenceEndEvent")
 _BLOCK_HEADER_RE = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \r\n]|\Z)")
 #: Text libyaml reads differently from ruamel's scanner: directives (``%YAML 1.1`` changes how
 #: scalars resolve), tabs (ruamel refuses some that libyaml takes as spaces) and the Unicode
-#: line breaks NEL, LS, PS (which shift libyaml's line numbers). Such text takes the pure path.
-_PURE_ONLY_RE = re.compile("^%|[\t\x85\u2028\u2029]", re.MULTILINE)
+#: line breaks NEL, LS, PS (which shift libyaml's line numbers), and document end markers
+#: (libyaml takes repeated ``...`` lines, ruamel sees another document). Such text takes the
+#: pure path.
+_PURE_ONLY_RE = re.compile("^(?:%|\\.\\.\\.)|[\t\x85\u2028\u2029]", re.MULTILINE)
 
 
 class _NeedsPure(Exception):
     """The text uses YAML that libyaml reads differently from ruamel's round-trip scanner."""
 
 
-def _differs(event: Any, text: str) -> bool:
-    """Whether libyaml may compose ``event`` differently from ruamel's round-trip composer.
+def _differs(event: Any, text: str, depth: int) -> bool:
+    """Whether libyaml may compose ``event`` (``depth`` collections deep) differently from ruamel.
 
     Tags, anchors and aliases (character sets and empty tagged nodes differ), empty plain
-    scalars (placed on another line) and block scalar headers ruamel refuses (``>#``).
+    scalars (placed on another line), block scalar headers ruamel refuses (``>#``) and block
+    scalars at the root (libyaml ends them at a ``#`` in column 0, ruamel keeps it as text).
     """
     if getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None:
         return True
     style = getattr(event, "style", None)
     if style in ("|", ">"):
-        return not _BLOCK_HEADER_RE.match(text, event.start_mark.index)
+        return depth == 0 or not _BLOCK_HEADER_RE.match(text, event.start_mark.index)
     return type(event).__name__ == "ScalarEvent" and not style and event.value == ""
 
 
@@ -523,7 +526,7 @@ def _too_deep_line(text: str) -> int | None:
                     return int(event.start_mark.line) + 1
             elif name in _END_EVENTS:
                 depth -= 1
-            if _differs(event, text):
+            if _differs(event, text, depth):
                 raise _NeedsPure
     finally:
         parser.dispose()
