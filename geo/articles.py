@@ -8,7 +8,7 @@ import difflib
 import functools
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -1509,8 +1509,17 @@ def sentence_span(article: Article, offset: int) -> Span:
     return found
 
 
-def sentences(article: Article, start: int = 0, end: int | None = None) -> list[Span]:
+def sentences(
+    article: Article,
+    start: int = 0,
+    end: int | None = None,
+    *,
+    only: Callable[[str], object] | None = None,
+) -> list[Span]:
     r"""Spans of the sentences overlapping ``[start, end)``, paragraph by paragraph.
+
+    ``only``, when given, picks the paragraphs to segment by their text (the others are
+    skipped unsegmented): ``only=re.compile("attack").search``.
 
     Examples
     --------
@@ -1525,6 +1534,8 @@ def sentences(article: Article, start: int = 0, end: int | None = None) -> list[
     out = []
     for p_start, p_end in paragraphs:
         if p_end <= start or p_start >= end:
+            continue
+        if only is not None and not only(article.text[p_start:p_end]):
             continue
         for s, e in _segment_cached(article.text[p_start:p_end]):
             if p_start + e > start and p_start + s < end:

@@ -6,11 +6,14 @@ import calendar
 import datetime as dt
 import json
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
+
+import ahocorasick
 
 from geo.models import Article, Mention, Place
 
@@ -31,6 +34,40 @@ EVENT_LEXICON: dict[str, str] = {
     ),
     "talks": r"talks|negotiations?|summit|met\s+with",
 }
+
+#: A line break: places carry over from the previous sentence only within a line.
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+#: Literal pieces of the event words, one inside every match of ``EVENT_LEXICON`` (case
+#: folded; tests check generated matches): a cheap gate before the lexicon's regexes.
+EVENT_STEMS = (
+    *("attack", "assault", "offensive", "invasion", "invad", "incursion", "shell", "bombard"),
+    *("strike", "striking", "clash", "fighting", "war", "hostilities", "aggression"),
+    *("operation", "campaign", "killed", "killing", "massacre", "casualties", "deaths"),
+    *("blockade", "checkpoint", "blocked", "refugee", "displace", "flee", "fled", "flight"),
+    *("exodus", "forced", "evacuat", "talks", "negotiation", "summit", "met"),
+)
+
+
+@lru_cache(maxsize=1)
+def _event_stems() -> Any:
+    automaton = ahocorasick.Automaton()
+    for stem in EVENT_STEMS:
+        automaton.add_word(stem, stem)
+    automaton.make_automaton()
+    return automaton
+
+
+def has_event_word(text: str) -> bool:
+    """Whether ``text`` may hold an event trigger (false means :func:`find_events` finds none).
+
+    Examples
+    --------
+    >>> has_event_word("Troops ATTACKED the village"), has_event_word("A quiet town.")
+    (True, False)
+    """
+    return next(_event_stems().iter(text.casefold()), None) is not None
+
 
 #: Words that make a trigger hypothetical ("could invade", "may soon attack"): no report.
 MODALS = (
@@ -487,8 +524,10 @@ def find_events(text: str, *, skip_names: bool = True) -> list[tuple[str, str, i
     >>> find_events("Bush's global war on terrorism")
     []
     """
-    found = []
-    headline = _title_case(text)
+    found: list[tuple[str, str, int]] = []
+    if not has_event_word(text):
+        return found
+    headline: bool | None = None  # measured when a capitalised trigger needs it
     for event_type, pattern in EVENT_LEXICON.items():
         for match in _word_pattern(pattern).finditer(text):
             start, word = match.start(), match.group(0)
@@ -496,9 +535,12 @@ def find_events(text: str, *, skip_names: bool = True) -> list[tuple[str, str, i
                 _hypothetical(text, start)
                 or _recognised(text, start)
                 or (word.lower() == "war" and METAPHORIC_WAR.match(text, match.end()))
-                or (skip_names and not headline and _in_name(text, start, word))
             ):
                 continue
+            if skip_names and _in_name(text, start, word):
+                headline = _title_case(text) if headline is None else headline
+                if not headline:
+                    continue
             found.append((event_type, word, start))
     return sorted(found, key=lambda item: item[2])
 
@@ -657,14 +699,20 @@ def _sentence_places(
     mentions: Sequence[Mention],
     places: Mapping[str, Place],
     roles: tuple[str, ...] = ("locative",),
+    starts: Sequence[int] | None = None,
 ) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
     """Places of the mentions inside ``span`` with one of ``roles``, and what grades them.
+
+    ``starts``, when given, are the mentions' start offsets in order (the mentions sorted by
+    start), so only the mentions inside the span are read.
 
     The second value lists ``(place id, near cue)`` once per distinct pair: a settlement
     after "near", "outside", "north of"... is an area near a town (see :func:`grade_level`).
     """
     ids: list[str] = []
     levels: list[tuple[str, bool]] = []
+    if starts is not None:  # mentions sorted by start: only those inside the span
+        mentions = mentions[bisect_left(starts, span[0]) : bisect_left(starts, span[1])]
     for m in mentions:
         if not (span[0] <= m.start < span[1]) or m.role not in roles or m.place_id is None:
             continue
@@ -714,6 +762,24 @@ def default_sentences(article: Article) -> list[tuple[int, int]]:
     from geo.articles import sentences
 
     return sentences(article)
+
+
+def report_sentences(article: Article) -> list[tuple[int, int]]:
+    r"""Sentence spans of the paragraphs that hold an event word: all that can make a report.
+
+    :func:`draft_reports` gives the same drafts over these as over every sentence (a sentence
+    without a trigger reports nothing, and places carry over only within a line), and
+    paragraphs without an event word are never segmented.
+
+    Examples
+    --------
+    >>> a = Article("a", "a.txt", "Goris is a town. It is quiet.\nTroops attacked. Then left.")
+    >>> [a.text[s:e] for s, e in report_sentences(a)]
+    ['Troops attacked.', 'Then left.']
+    """
+    from geo.articles import sentences
+
+    return sentences(article, only=has_event_word)
 
 
 @dataclass(frozen=True)
@@ -787,17 +853,20 @@ def draft_reports(
     a report). See :func:`find_reports` for the rules.
     """
     drafts: list[DraftReport] = []
-    own = [m for m in mentions if m.article == article.id]
+    own = sorted((m for m in mentions if m.article == article.id), key=lambda m: m.start)
+    starts = [m.start for m in own]
     text = article.text
     previous: tuple[tuple[str, ...], tuple[tuple[str, bool], ...]] = ((), ())
     previous_end = -1
     for start, end in sentences:
-        found = _sentence_places(text, (start, end), own, places)
+        found = _sentence_places(text, (start, end), own, places, starts=starts)
         levels: tuple[tuple[str, bool], ...] | None
-        if not found[0] and previous[0] and "\n" not in text[previous_end:start]:
+        if not found[0] and previous[0] and not _LINE_BREAK.search(text, previous_end, start):
             ids, levels, origin = previous[0], previous[1], "previous sentence"
         elif not found[0]:
-            actors = _sentence_places(text, (start, end), own, places, ("metonymic", "attributive"))
+            actors = _sentence_places(
+                text, (start, end), own, places, ("metonymic", "attributive"), starts
+            )
             ids, levels, origin = actors[0], None, "actors"
         else:
             ids, levels, origin = found[0], found[1], "sentence"
@@ -1490,7 +1559,7 @@ def extract_incidents(
                 by_article.get(article.id, ()),
                 places,
                 geometries,
-                sentences=split(article),
+                sentences=(sentences or report_sentences)(article),
                 include_boilerplate=include_boilerplate,
             )
         )

@@ -353,9 +353,9 @@ def article_reports(
     The second is ``None`` when it equals the first (no mention outside the body changes
     any report). Sentences are analysed once for both (``geo.incidents.sentence_events``).
     """
-    from geo.incidents import default_sentences, draft_reports, encode_drafts
+    from geo.incidents import draft_reports, encode_drafts, report_sentences
 
-    spans = default_sentences(article)
+    spans = report_sentences(article)
     every = encode_drafts(draft_reports(article, mentions, places, sentences=spans))
     body = [m for m in mentions if m.in_body]
     if len(body) == len(mentions):

@@ -425,7 +425,7 @@ def _indexed_incidents(corpus: Corpus, include_boilerplate: bool) -> tuple[Any, 
                 article,
                 grouped.get(article.id, ()),
                 places,
-                sentences=incidents.default_sentences(article),
+                sentences=incidents.report_sentences(article),
             )
             found = incidents.grade_reports(
                 article, drafts, places, geometries, include_boilerplate=include_boilerplate

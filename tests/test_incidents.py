@@ -929,3 +929,59 @@ def test_sentence_events_parse_dates_only_where_a_trigger_is(monkeypatch):
     (event,) = incidents.sentence_events("On May 5, 2021 troops attacked.", None)
     assert seen == ["On May 5, 2021 troops attacked."]
     assert (event[0], event[3].iso, event[4]) == ("attack", "2021-05-05", False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_every_lexicon_match_passes_the_event_word_gate(data):
+    event_type = data.draw(st.sampled_from(sorted(incidents.EVENT_LEXICON)))
+    pattern = re.compile(incidents.EVENT_LEXICON[event_type], re.IGNORECASE)
+    word = data.draw(st.from_regex(pattern, fullmatch=True))
+    sentence = f"Yesterday {word} was reported."
+    assert incidents.find_events(sentence, skip_names=False), sentence  # the lexicon's word
+    assert incidents.has_event_word(sentence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *DRAFT_TEXTS,
+        "Tension rose in Syunik.\rOn Sept. 1 of this year, three soldiers were killed.",
+        "Tension rose in Syunik.\r\nLater three soldiers were killed.\nFighting in Jermuk.",
+        "Quiet in Jermuk. Nothing more.\nThree soldiers were killed. Calm again.",
+    ],
+)
+def test_report_sentences_give_the_drafts_of_every_sentence(text):
+    article, mentions = _draft_world(text)
+    every = incidents.draft_reports(
+        article, mentions, PLACES, sentences=incidents.default_sentences(article)
+    )
+    gated = incidents.report_sentences(article)
+    assert incidents.draft_reports(article, mentions, PLACES, sentences=gated) == every
+    assert set(gated) <= set(incidents.default_sentences(article))
+
+
+def test_places_carry_over_only_within_a_line_whatever_its_break():
+    for text in (
+        "Tension rose in Syunik.\rThree soldiers were killed on Sept. 1.",
+        "Tension rose in Syunik.\r\nThree soldiers were killed on Sept. 1.",
+    ):
+        article, mentions = _draft_world(text)
+        spans = incidents.default_sentences(article)
+        (draft,) = incidents.draft_reports(article, mentions, PLACES, sentences=spans)
+        assert draft.places_from == "actors", repr(text)
+
+
+def test_seed_drafts_over_report_sentences_equal_those_over_every_sentence(seed_corpus):
+    corpus, _ = seed_corpus
+    grouped = incidents.group_mentions(corpus.mentions)
+    for article in corpus.articles.values():
+        own = grouped.get(article.id, ())
+        every = incidents.draft_reports(
+            article, own, corpus.gazetteer.places, sentences=incidents.default_sentences(article)
+        )
+        gated = incidents.draft_reports(
+            article, own, corpus.gazetteer.places, sentences=incidents.report_sentences(article)
+        )
+        assert gated == every, article.id
+        assert every  # each seed reports something: the comparison is not vacuous
