@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import fnmatch
 import hashlib
 import json
 import os
@@ -77,25 +78,43 @@ class Loaded:
             return self.incidents[include_boilerplate]
 
 
-def input_files() -> list[Path]:
-    """Every file the corpus is built from: gazetteer YAML, articles (+ sidecar), boundaries."""
-    files: list[Path] = []
-    for folder, patterns in (
-        (settings.gazetteer_dir(), ("*.yaml", "*.yml")),
-        (settings.seeds_dir(), ("*.txt", "*.md", "*.yaml")),
-        (settings.boundaries_dir(), ("*",)),
-    ):
-        for pattern in patterns:
-            files.extend(p for p in folder.glob(pattern) if p.is_file())
-    return sorted(set(files))
+#: The files the corpus is built from, by folder: gazetteer YAML, articles (+ sidecar), boundaries.
+INPUT_PATTERNS = (
+    (settings.gazetteer_dir, ("*.yaml", "*.yml")),
+    (settings.seeds_dir, ("*.txt", "*.md", "*.yaml")),
+    (settings.boundaries_dir, ("*",)),
+)
+
+
+def input_stats() -> list[tuple[str, int, int]]:
+    """``(path, size, mtime_ns)`` of every input file, sorted: one directory scan per folder.
+
+    Runs on every rerun, so it stays cheap for a folder of 10,000 articles (``os.scandir``
+    returns names and types in one call; only the matching files are stat'ed).
+    """
+    found: list[tuple[str, int, int]] = []
+    for folder_of, patterns in INPUT_PATTERNS:
+        try:
+            entries = list(os.scandir(folder_of()))
+        except OSError:
+            continue
+        for entry in entries:
+            if not any(fnmatch.fnmatchcase(entry.name, p) for p in patterns):
+                continue
+            try:
+                if entry.is_file():
+                    stat = entry.stat()
+                    found.append((entry.path, stat.st_size, stat.st_mtime_ns))
+            except OSError:  # removed while scanning: the next rerun sees it gone
+                continue
+    return sorted(set(found))
 
 
 def input_fingerprint() -> str:
     """Fingerprint of the inputs from file names, sizes and modification times (no reads)."""
     digest = hashlib.sha256()
-    for path in input_files():
-        stat = path.stat()
-        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for path, size, mtime in input_stats():
+        digest.update(f"{path}\0{size}\0{mtime}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -229,7 +248,30 @@ def layers_for(fingerprint: str, key: tuple[Any, ...], _loaded: Loaded, _filters
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+#: How each map is embedded: the main map, and the reader's compact map of one article.
+MAP_WIDGETS: dict[bool, dict[str, Any]] = {
+    False: {"key": "main_map", "height": MAP_HEIGHT, "width": "stretch", "returned_objects": []},
+    True: {"key": "reader_map", "height": 380, "width": "stretch", "returned_objects": []},
+}
+
+
+class ShownMap:
+    """A folium map built once, and what streamlit-folium draws it with once rendered.
+
+    Rendering a big map (HTML and script from thousands of features) costs more than a
+    rerun should, and folium maps change while they render, so one object is rendered
+    once: the first time it is shown (:func:`show_map`). Every later rerun and every other
+    session sends the same rendered arguments to the component.
+    """
+
+    def __init__(self, fmap: Any, widget: Mapping[str, Any]) -> None:
+        self.fmap: Any = fmap
+        self.widget = dict(widget)
+        self.arguments: dict[str, Any] | None = None
+        self.lock = threading.Lock()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
 @server_wide
 def map_for(
     fingerprint: str,
@@ -240,17 +282,16 @@ def map_for(
     _layers: Mapping[str, Any],
     _basemap: str | None,
     highlight: tuple[str, str] | None = None,
-) -> Any:
+) -> ShownMap:
     """Build the folium map of ``_layers`` only when the corpus, filters or focus change.
 
-    ``st.cache_data`` hands every rerun a fresh unpickled copy: ``st_folium`` mutates the map
-    while rendering it, so one object must never be rendered twice. ``highlight`` is the
-    ``(name, WKT)`` of the searched place, marked on the map.
+    ``highlight`` is the ``(name, WKT)`` of the searched place, marked on the map. The map
+    is rendered the first time it is shown and never again (:class:`ShownMap`).
     """
     import shapely
 
     marked = (highlight[0], shapely.from_wkt(highlight[1])) if highlight else None
-    return maps.build_map(
+    fmap = maps.build_map(
         _layers,
         basemap=_basemap,
         focus=focus,
@@ -260,6 +301,7 @@ def map_for(
         max_zoom=7 if compact else 10,
         highlight=marked,
     )
+    return ShownMap(fmap, MAP_WIDGETS[compact])
 
 
 def article_label(article: Any) -> str:
@@ -327,6 +369,13 @@ def sidebar_filters(corpus: Any) -> Filters:
     )
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+@server_wide
+def counts_for(fingerprint: str, key: tuple[Any, ...], _layers: Mapping[str, Any]) -> dict:
+    """:func:`layer_counts` of the layers of ``key`` (counted once per corpus and filters)."""
+    return layer_counts(_layers)
+
+
 def layer_counts(layers: Mapping[str, Any]) -> dict[str, int]:
     """Features, mentions and distinct articles shown by ``layers``."""
     features = sum(len(gdf) for gdf in layers.values())
@@ -341,9 +390,8 @@ def layer_counts(layers: Mapping[str, Any]) -> dict[str, int]:
     return {"features": features, "mentions": mentions, "articles": len(articles)}
 
 
-def show_counts(layers: Mapping[str, Any]) -> None:
-    """Show counts of what is shown, in the sidebar."""
-    counts = layer_counts(layers)
+def show_counts(layers: Mapping[str, Any], counts: Mapping[str, int]) -> None:
+    """Show counts of what is shown (``counts``: :func:`layer_counts`), in the sidebar."""
     side = st.sidebar
     side.markdown(
         f"**Shown:** {counts['features']} features · {counts['mentions']} quotes · "
@@ -413,15 +461,51 @@ def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> Found | None:
 # Views
 
 
-def show_folium(fmap: Any, **options: Any) -> Any:
-    """Embed a folium map with streamlit-folium.
+@st.cache_resource(show_spinner=False)
+@server_wide
+def folium_component() -> dict[str, Any]:
+    """streamlit-folium's component, and the lock held while a map's call to it is recorded.
 
-    Imported here, not at the top: under ``st.App`` this file is first imported before
-    Streamlit's runtime exists, and a component declared then is unknown to the runtime.
+    One per process (this file is executed again on every rerun, so a module global would
+    not be): taken before any recording, so it is always the real component.
     """
-    from streamlit_folium import st_folium
+    import streamlit_folium
 
-    return st_folium(fmap, **options)
+    return {"component": streamlit_folium._component_func, "recording": threading.Lock()}
+
+
+def show_map(shown: ShownMap) -> Any:
+    """Embed a map with streamlit-folium, rendering it only the first time it is shown.
+
+    ``st_folium`` renders the map into the component's arguments, then calls the component.
+    The first time, the call is recorded (the component is swapped for a recorder while
+    ``st_folium`` runs, under a lock); then, and on every later rerun, the recorded
+    arguments go straight to the component, so a cached map costs no rendering at all.
+
+    streamlit-folium is imported here, not at the top: under ``st.App`` this file is first
+    imported before Streamlit's runtime exists, and a component declared then is unknown to
+    the runtime (the map would stay blank).
+    """
+    import streamlit_folium
+
+    folium = folium_component()
+    component = folium["component"]
+    with shown.lock:
+        if shown.arguments is None:
+            with folium["recording"]:
+                recorded: dict[str, Any] = {}
+
+                def record(**arguments: Any) -> Any:
+                    recorded.update(arguments)
+                    return arguments.get("default")
+
+                streamlit_folium._component_func = record
+                try:
+                    streamlit_folium.st_folium(shown.fmap, **shown.widget)
+                finally:
+                    streamlit_folium._component_func = component
+            shown.arguments, shown.fmap = recorded, None  # the rendered tree is not needed again
+    return component(**shown.arguments)
 
 
 def link_base() -> str:
@@ -439,16 +523,10 @@ def view_map(loaded: Loaded, layers: Mapping[str, Any], key: tuple, found: Found
     basemap = load_basemap(boundaries_fingerprint())
     focus = found.bounds if found else None
     highlight = (found.name, found.wkt) if found else None
-    fmap = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap, highlight)
+    shown = map_for(loaded.fingerprint, key, focus, link_base(), False, layers, basemap, highlight)
     if not any(len(gdf) for gdf in layers.values()):
         st.info("Nothing passes the filters: widen them in the sidebar.")
-    show_folium(
-        fmap,
-        key="main_map",
-        height=MAP_HEIGHT,
-        width="stretch",
-        returned_objects=[],
-    )
+    show_map(shown)
     st.caption(
         "Click a feature for the sentences that mention it; **open ›** shows the article at "
         "that sentence. Line patterns show the status (see the legend); pale = approximate or "
@@ -919,7 +997,7 @@ def view_reader(loaded: Loaded, article_id: str, filters: Filters) -> None:
             layers,
             basemap,
         )
-        show_folium(small, key="reader_map", height=380, width="stretch", returned_objects=[])
+        show_map(small)
         st.html(f"<style>{reader.READER_CSS}</style>{reader.reader_key_html()}")
         resolved = Counter(m.source or "unresolved" for m in mentions)
         st.caption(
@@ -1089,7 +1167,7 @@ def main() -> None:
     key = filter_key(filters)
     layers = layers_for(loaded.fingerprint, key, loaded, filters)
     found = sidebar_search(corpus, layers)
-    show_counts(layers)
+    show_counts(layers, counts_for(loaded.fingerprint, key, layers))
     article_id = st.query_params.get("article")
     if article_id is not None:
         run_view("article", view_reader, loaded, article_id, filters)
@@ -1133,10 +1211,11 @@ def warm_caches() -> None:
         filters = Filters()  # what the sidebar shows first
         key = filter_key(filters)
         layers = layers_for(loaded.fingerprint, key, loaded, filters)
+        counts_for(loaded.fingerprint, key, layers)
         basemap = load_basemap(boundaries_fingerprint())
         # the same arguments as view_map's first call, so the first visitor's map is this one
         map_for(loaded.fingerprint, key, None, link_base(), False, layers, basemap, None)
-        import folium.plugins  # noqa: F401 - imported by streamlit-folium (not itself: see show_folium)
+        import folium.plugins  # noqa: F401 - imported by streamlit-folium (not itself: see show_map)
         import streamlit.emojis  # noqa: F401 - read by set_page_config for the page icon
     except Exception as exc:  # the page shows load errors with their file:line
         log.warning("refmap: warm-up stopped (%s); the page will report it", exc)

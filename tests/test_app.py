@@ -343,3 +343,32 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     assert not at.exception, at.exception
     assert len(loads) == 1, "the first page run loaded the corpus again"
     assert shown_counts(at)[0] > 0
+
+
+def test_a_map_is_rendered_once_and_shown_on_every_rerun(
+    monkeypatch: pytest.MonkeyPatch, data_copy: Path
+) -> None:
+    """Reruns send a cached map's recorded arguments to the component without rendering it."""
+    import streamlit_folium
+
+    monkeypatch.setenv("REFMAP_DATA_DIR", str(data_copy))
+    (data_copy / "gazetteer" / "zz_render.yaml").write_text("# a fresh fingerprint\n[]\n")
+    rendered = []
+    real = streamlit_folium.st_folium
+    monkeypatch.setattr(
+        streamlit_folium,
+        "st_folium",
+        lambda fmap, **kw: rendered.append(kw["key"]) or real(fmap, **kw),
+    )
+
+    def maps_shown(at: AppTest) -> int:
+        return sum("st_folium" in str(e.proto.component_name) for e in at.get("component_instance"))
+
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    kinds = at.sidebar.multiselect(key="f_kinds")
+    for value in ([], ["settlement"], [], ["settlement"]):
+        kinds.set_value(value).run()
+        assert not at.exception, at.exception
+        assert maps_shown(at) == 1, f"no map on the page after kinds={value}"
+    assert rendered == ["main_map", "main_map"]  # the default map once, the settlement map once
