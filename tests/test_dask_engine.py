@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -17,6 +18,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def stored(db: Path) -> list:
     return list(index.read_mentions(db, include_boilerplate=True))
+
+
+def every_row(db: Path) -> dict[str, list]:
+    """Every row of every table of an index (texts, mentions, report drafts, articles, meta)."""
+    con = sqlite3.connect(db)
+    try:
+        tables = [
+            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}"))) for t in tables}
+    finally:
+        con.close()
 
 
 def test_dask_engine_gives_the_local_index_on_the_seeds(tmp_path):
@@ -39,6 +52,10 @@ def test_dask_engine_gives_the_local_index_on_the_seeds(tmp_path):
     assert (local.articles, dask.articles) == (5, 5)
     assert local.mentions == dask.mentions > 0
     assert stored(tmp_path / "l.sqlite") == stored(tmp_path / "d.sqlite")
+    local_rows, dask_rows = every_row(tmp_path / "l.sqlite"), every_row(tmp_path / "d.sqlite")
+    assert local_rows == dask_rows
+    assert {"contents", "mentions", "reports", "articles"} <= set(local_rows)
+    assert local_rows["reports"] != [] and local_rows["contents"] != []
     assert index.place_counts(tmp_path / "l.sqlite") == index.place_counts(tmp_path / "d.sqlite")
 
 
@@ -69,3 +86,4 @@ def test_dask_cluster_of_processes_gives_the_local_index_on_a_1k_corpus(tmp_path
     )
     assert (local.articles, dask.articles, local.problems, dask.problems) == (1000, 1000, (), ())
     assert stored(tmp_path / "l.sqlite") == stored(tmp_path / "d.sqlite")
+    assert every_row(tmp_path / "l.sqlite") == every_row(tmp_path / "d.sqlite")
