@@ -467,11 +467,13 @@ def folium_component() -> dict[str, Any]:
     """streamlit-folium's component, and the lock held while a map's call to it is recorded.
 
     One per process (this file is executed again on every rerun, so a module global would
-    not be): taken before any recording, so it is always the real component.
+    not be): the real component, also if it is taken while a map is being recorded.
     """
     import streamlit_folium
 
-    return {"component": streamlit_folium._component_func, "recording": threading.Lock()}
+    current = streamlit_folium._component_func
+    real = getattr(current, "recording_for", current)  # never a recorder, even mid-recording
+    return {"component": real, "recording": threading.Lock()}
 
 
 def show_map(shown: ShownMap) -> Any:
@@ -499,11 +501,17 @@ def show_map(shown: ShownMap) -> Any:
                     recorded.update(arguments)
                     return arguments.get("default")
 
+                record.recording_for = component  # type: ignore[attr-defined]
                 streamlit_folium._component_func = record
                 try:
                     streamlit_folium.st_folium(shown.fmap, **shown.widget)
                 finally:
                     streamlit_folium._component_func = component
+            if not recorded:
+                raise RuntimeError(
+                    "streamlit-folium did not call its component through _component_func: "
+                    "this version is not one refmap supports (pyproject.toml pins the range)"
+                )
             shown.arguments, shown.fmap = recorded, None  # the rendered tree is not needed again
     return component(**shown.arguments)
 

@@ -31,7 +31,7 @@ from geo.models import Mention
 
 #: Bump when the tables or the meaning of a stored value change: an index of another format is
 #: rebuilt from scratch.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 
 #: Articles sent to a worker at once, and written in one transaction.
 BATCH_ARTICLES = 64
@@ -46,16 +46,19 @@ ENGINE_MODULES = ("articles.py", "matching.py", "fallback.py", "models.py")
 REPORT_MODULES = ("incidents.py",)
 REPORT_LIBRARIES = ("dateparser",)
 
+#: Mentions belong to a content by its number ``n``, given in the order contents are written,
+#: so a batch's mentions are appended to the table's B-tree instead of being spread through it
+#: by a random content hash (half the write cost at 10k articles, and the gap grows with size).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contents (
-    key TEXT PRIMARY KEY, mentions INTEGER NOT NULL, title TEXT, published TEXT,
-    article TEXT NOT NULL, text TEXT NOT NULL);
+    n INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, mentions INTEGER NOT NULL, title TEXT,
+    published TEXT, article TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mentions (
-    key TEXT NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    n INTEGER NOT NULL, seq INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     surface TEXT NOT NULL, place_id TEXT, kind TEXT, role TEXT NOT NULL, lon REAL, lat REAL,
     sentence_start INTEGER NOT NULL, sentence_end INTEGER NOT NULL, in_body INTEGER NOT NULL,
-    source TEXT, reason TEXT NOT NULL, PRIMARY KEY (key, seq)) WITHOUT ROWID;
+    source TEXT, reason TEXT NOT NULL, PRIMARY KEY (n, seq)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mentions_place ON mentions (place_id);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, path TEXT NOT NULL, key TEXT NOT NULL, size INTEGER NOT NULL,
@@ -502,6 +505,10 @@ class _transaction:
         self.con.execute("ROLLBACK" if kind else "COMMIT")
 
 
+#: Delete the mentions of the content with hash ``?`` (before the content itself).
+_DELETE_MENTIONS_OF_KEY = "DELETE FROM mentions WHERE n IN (SELECT n FROM contents WHERE key = ?)"
+
+
 def _meta(con: sqlite3.Connection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM meta"))
 
@@ -526,7 +533,7 @@ def _invalidate(
             stale = _contents_with_aliases(con, aliases, read)
     with _transaction(con):
         for key in stale:
-            con.execute("DELETE FROM mentions WHERE key = ?", (key,))
+            con.execute(_DELETE_MENTIONS_OF_KEY, (key,))
             con.execute("DELETE FROM reports WHERE key = ?", (key,))
             con.execute("DELETE FROM contents WHERE key = ?", (key,))
             con.execute("DELETE FROM articles WHERE key = ?", (key,))
@@ -561,7 +568,7 @@ def _complete_reports(
     keys = [
         row
         for row in con.execute(
-            "SELECT c.key, MIN(a.id), MIN(a.path), c.text, c.article FROM contents c"
+            "SELECT c.key, c.n, MIN(a.id), MIN(a.path), c.text, c.article FROM contents c"
             " JOIN articles a USING (key)"
             " WHERE c.key NOT IN (SELECT key FROM reports) GROUP BY c.key"
         )
@@ -569,10 +576,10 @@ def _complete_reports(
     columns = ", ".join(f'"{f}"' for f in _MENTION_FIELDS)
     for start in range(0, len(keys), batch_size):
         rows = []
-        for key, article_id, shown, text, fields in keys[start : start + batch_size]:
+        for key, number, article_id, shown, text, fields in keys[start : start + batch_size]:
             article, _ = rebuild_article(article_id, shown, text, fields)
             found = con.execute(
-                f"SELECT {columns} FROM mentions WHERE key = ? ORDER BY seq", (key,)
+                f"SELECT {columns} FROM mentions WHERE n = ? ORDER BY seq", (number,)
             )
             mentions = [
                 Mention(
@@ -629,8 +636,10 @@ def _write_results(
     count = 0
     with _transaction(con):
         for result in results:
-            con.execute(
-                "INSERT OR REPLACE INTO contents VALUES (?, ?, ?, ?, ?, ?)",
+            con.execute(_DELETE_MENTIONS_OF_KEY, (result.key,))  # a content written again
+            number = con.execute(
+                "INSERT OR REPLACE INTO contents (key, mentions, title, published, article, text)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     result.key,
                     len(result.mentions),
@@ -639,11 +648,10 @@ def _write_results(
                     result.article,
                     result.text,
                 ),
-            )
-            con.execute("DELETE FROM mentions WHERE key = ?", (result.key,))
+            ).lastrowid
             con.executemany(
                 "INSERT INTO mentions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(result.key, seq, *row) for seq, row in enumerate(result.mentions)],
+                [(number, seq, *row) for seq, row in enumerate(result.mentions)],
             )
             con.execute(
                 "INSERT OR REPLACE INTO reports VALUES (?, ?, ?, ?)",
@@ -889,7 +897,8 @@ def update_index(
         _prune(con, {entry.id for entry in listed})
         _complete_reports(con, matcher.places, batch_size)
         total = con.execute(
-            "SELECT COUNT(*) FROM articles a JOIN mentions m USING (key)"
+            "SELECT COUNT(*) FROM articles a JOIN contents c USING (key)"
+            " JOIN mentions m ON m.n = c.n"
         ).fetchone()[0]
         articles = con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     finally:
@@ -930,7 +939,8 @@ def _plan(
 
     An article whose file has the size and modification time recorded for it is taken as
     unchanged without reading it (as make and git do); any other is read and keyed, and
-    reused when its key is already stored (an edit reverted, a file renamed or copied).
+    reused when its key is already stored (an edit reverted, a file renamed or copied). An
+    empty index reuses nothing, so its articles are read only once, when computed.
     """
     todo: list[_Listed] = []
     reused: list[Item] = []
@@ -944,6 +954,9 @@ def _plan(
             _key, size, mtime, shown = row
             if (size, mtime, shown) == (stat.st_size, stat.st_mtime_ns, entry.shown):
                 continue
+        if not stored:  # nothing to reuse: read once, when the batch is sent
+            todo.append(entry)
+            continue
         try:
             item = _read_item(entry)
         except ArticleError as exc:
@@ -990,9 +1003,9 @@ def _prune(con: sqlite3.Connection, ids: set[str]) -> None:
     with _transaction(con):
         gone = [(i,) for (i,) in con.execute("SELECT id FROM articles") if i not in ids]
         con.executemany("DELETE FROM articles WHERE id = ?", gone)
-        con.execute("DELETE FROM mentions WHERE key NOT IN (SELECT key FROM articles)")
         con.execute("DELETE FROM reports WHERE key NOT IN (SELECT key FROM articles)")
         con.execute("DELETE FROM contents WHERE key NOT IN (SELECT key FROM articles)")
+        con.execute("DELETE FROM mentions WHERE n NOT IN (SELECT n FROM contents)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1038,8 +1051,8 @@ def read_mentions(
     try:
         columns = ", ".join(f'm."{f}"' for f in _MENTION_FIELDS)
         query = (
-            f"SELECT a.id, {columns} FROM articles a JOIN mentions m USING (key)"
-            f"{where} ORDER BY a.id, m.seq"
+            f"SELECT a.id, {columns} FROM articles a JOIN contents c USING (key)"
+            f" JOIN mentions m ON m.n = c.n{where} ORDER BY a.id, m.seq"
         )
         for row in con.execute(query, params):
             values = dict(zip(("article", *_MENTION_FIELDS), row, strict=True))
@@ -1067,7 +1080,8 @@ def place_counts(
     try:
         query = (
             "SELECT m.place_id, MIN(m.kind), MIN(m.lon), MIN(m.lat), COUNT(*),"
-            f" COUNT(DISTINCT a.id) FROM articles a JOIN mentions m USING (key){where}"
+            " COUNT(DISTINCT a.id) FROM articles a JOIN contents c USING (key)"
+            f" JOIN mentions m ON m.n = c.n{where}"
             " GROUP BY m.place_id ORDER BY COUNT(*) DESC, m.place_id"
         )
         return [PlaceCount(*row) for row in con.execute(query, params)]
@@ -1123,8 +1137,8 @@ def read_corpus(
         where = "" if include_boilerplate else " WHERE m.in_body = 1"
         columns = ", ".join(f'm."{f}"' for f in _MENTION_FIELDS)
         rows = con.execute(
-            f"SELECT a.id, {columns} FROM articles a JOIN mentions m USING (key){where}"
-            " ORDER BY a.id, m.seq"
+            f"SELECT a.id, {columns} FROM articles a JOIN contents c USING (key)"
+            f" JOIN mentions m ON m.n = c.n{where} ORDER BY a.id, m.seq"
         )
         mentions = [
             Mention(a, s, e, surface, place, kind, role, lon, lat, ss, se, body == 1, src, why)

@@ -21,13 +21,23 @@ def stored(db: Path) -> list:
 
 
 def every_row(db: Path) -> dict[str, list]:
-    """Every row of every table of an index (texts, mentions, report drafts, articles, meta)."""
+    """Every row of every table of an index (texts, mentions, report drafts, articles, meta).
+
+    Contents are numbered in the order they were written, which differs between engines:
+    mentions name their content by its hash here, and the numbers are left out.
+    """
     con = sqlite3.connect(db)
     try:
-        tables = [
-            name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}"))) for t in tables}
+        tables = [n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        rows = {}
+        for table in tables:
+            columns = [c[1] for c in con.execute(f"PRAGMA table_info({table})") if c[1] != "n"]
+            listed = ", ".join(f't."{c}"' for c in columns)
+            query = f"SELECT {listed} FROM {table} t"
+            if table == "mentions":
+                query = f"SELECT c.key, {listed} FROM mentions t JOIN contents c USING (n)"
+            rows[table] = sorted(map(repr, con.execute(query)))
+        return rows
     finally:
         con.close()
 
