@@ -65,8 +65,13 @@ def has_event_word(text: str) -> bool:
     --------
     >>> has_event_word("Troops ATTACKED the village"), has_event_word("A quiet town.")
     (True, False)
+    >>> has_event_word("KİLLED"), has_event_word("kılled")  # as re.IGNORECASE reads them
+    (True, True)
     """
-    return next(_event_stems().iter(text.casefold()), None) is not None
+    folded = text.casefold()
+    if "ı" in folded or "i̇" in folded:  # dotless ı and dotted İ: "i" to an IGNORECASE regex
+        folded = folded.replace("i̇", "i").replace("ı", "i")
+    return next(_event_stems().iter(folded), None) is not None
 
 
 #: Words that make a trigger hypothetical ("could invade", "may soon attack"): no report.

@@ -985,3 +985,11 @@ def test_seed_drafts_over_report_sentences_equal_those_over_every_sentence(seed_
         )
         assert gated == every, article.id
         assert every  # each seed reports something: the comparison is not vacuous
+
+
+@pytest.mark.parametrize("word", ["KILLED", "kİlled", "kılled", "ſummit", "attacK", "ﬂed"])
+def test_the_event_word_gate_reads_case_as_the_lexicon_does(word):
+    sentence = f"Yesterday {word} was reported."
+    assert incidents.has_event_word(sentence)
+    found = incidents.find_events(sentence, skip_names=False)
+    assert [w for _, w, _ in found] == ([word] if word != "ﬂed" else [])
