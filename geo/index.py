@@ -476,10 +476,15 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         con.executescript(_SCHEMA)
         return con
     except sqlite3.DatabaseError as exc:
-        raise IndexFileError(
-            f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "
-            "written by 'python -m geo index'; delete it to rebuild"
-        ) from exc
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> IndexFileError:
+    """Return the error for an index file SQLite cannot read (corrupt, foreign, not SQLite)."""
+    return IndexFileError(
+        f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "
+        "written by 'python -m geo index'; delete it to rebuild"
+    )
 
 
 def _format_of(con: sqlite3.Connection) -> str | None:
@@ -1147,10 +1152,7 @@ def read_corpus(
         con.execute("COMMIT")
         return articles, mentions, notes
     except sqlite3.DatabaseError as exc:
-        raise IndexFileError(
-            f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "
-            "written by 'python -m geo index'; delete it to rebuild"
-        ) from exc
+        raise _unreadable(path, exc) from exc
     finally:
         con.close()
 
@@ -1178,10 +1180,7 @@ def read_reports(path: Path) -> dict[str, tuple[int, str, str | None]]:
         )
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
     except sqlite3.DatabaseError as exc:
-        raise IndexFileError(
-            f"{path}: cannot be read as a refmap index ({exc}) — expected a SQLite file "
-            "written by 'python -m geo index'; delete it to rebuild"
-        ) from exc
+        raise _unreadable(path, exc) from exc
     finally:
         con.close()
 
