@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -264,8 +264,9 @@ class ShownMap:
     session sends the same rendered arguments to the component.
     """
 
-    def __init__(self, fmap: Any, widget: Mapping[str, Any]) -> None:
-        self.fmap: Any = fmap
+    def __init__(self, build: Callable[[], Any], widget: Mapping[str, Any]) -> None:
+        self.build = build
+        self.fmap: Any = build()
         self.widget = dict(widget)
         self.arguments: dict[str, Any] | None = None
         self.lock = threading.Lock()
@@ -291,17 +292,20 @@ def map_for(
     import shapely
 
     marked = (highlight[0], shapely.from_wkt(highlight[1])) if highlight else None
-    fmap = maps.build_map(
-        _layers,
-        basemap=_basemap,
-        focus=focus,
-        link_base=link_base,
-        legend=not compact,
-        compact=compact,
-        max_zoom=7 if compact else 10,
-        highlight=marked,
-    )
-    return ShownMap(fmap, MAP_WIDGETS[compact])
+
+    def build() -> Any:
+        return maps.build_map(
+            _layers,
+            basemap=_basemap,
+            focus=focus,
+            link_base=link_base,
+            legend=not compact,
+            compact=compact,
+            max_zoom=7 if compact else 10,
+            highlight=marked,
+        )
+
+    return ShownMap(build, MAP_WIDGETS[compact])
 
 
 def article_label(article: Any) -> str:
@@ -461,28 +465,13 @@ def sidebar_search(corpus: Any, layers: Mapping[str, Any]) -> Found | None:
 # Views
 
 
-@st.cache_resource(show_spinner=False)
-@server_wide
-def folium_component() -> dict[str, Any]:
-    """streamlit-folium's component, and the lock held while a map's call to it is recorded.
-
-    One per process (this file is executed again on every rerun, so a module global would
-    not be): the real component, also if it is taken while a map is being recorded.
-    """
-    import streamlit_folium
-
-    current = streamlit_folium._component_func
-    real = getattr(current, "recording_for", current)  # never a recorder, even mid-recording
-    return {"component": real, "recording": threading.Lock()}
-
-
 def show_map(shown: ShownMap) -> Any:
     """Embed a map with streamlit-folium, rendering it only the first time it is shown.
 
     ``st_folium`` renders the map into the component's arguments, then calls the component.
-    The first time, the call is recorded (the component is swapped for a recorder while
-    ``st_folium`` runs, under a lock); then, and on every later rerun, the recorded
-    arguments go straight to the component, so a cached map costs no rendering at all.
+    The first time, that call is recorded (:func:`record_rendering`); then, and on every
+    later rerun, the recorded arguments go straight to the component, so a cached map costs
+    no rendering at all.
 
     streamlit-folium is imported here, not at the top: under ``st.App`` this file is first
     imported before Streamlit's runtime exists, and a component declared then is unknown to
@@ -490,30 +479,44 @@ def show_map(shown: ShownMap) -> Any:
     """
     import streamlit_folium
 
-    folium = folium_component()
-    component = folium["component"]
+    current = streamlit_folium._component_func
+    component = getattr(current, "recording_for", current)  # the real one, even mid-recording
     with shown.lock:
         if shown.arguments is None:
-            with folium["recording"]:
-                recorded: dict[str, Any] = {}
-
-                def record(**arguments: Any) -> Any:
-                    recorded.update(arguments)
-                    return arguments.get("default")
-
-                record.recording_for = component  # type: ignore[attr-defined]
-                streamlit_folium._component_func = record
-                try:
-                    streamlit_folium.st_folium(shown.fmap, **shown.widget)
-                finally:
-                    streamlit_folium._component_func = component
-            if not recorded:
-                raise RuntimeError(
-                    "streamlit-folium did not call its component through _component_func: "
-                    "this version is not one refmap supports (pyproject.toml pins the range)"
-                )
-            shown.arguments, shown.fmap = recorded, None  # the rendered tree is not needed again
+            shown.arguments = record_rendering(shown, streamlit_folium, component)
     return component(**shown.arguments)
+
+
+def record_rendering(shown: ShownMap, module: Any, component: Any) -> dict[str, Any]:
+    """Render ``shown``'s map through ``module.st_folium``; return what it passes its component.
+
+    The component is swapped for a recorder while ``st_folium`` runs, under ``maps.RENDERING``
+    (a process-wide lock: this file runs again on every rerun, its globals with it). A map
+    whose rendering fails is rebuilt, so a half-rendered map is never rendered again.
+    """
+    recorded: dict[str, Any] = {}
+
+    def record(**arguments: Any) -> Any:
+        recorded.update(arguments)
+        return arguments.get("default")
+
+    record.recording_for = component  # type: ignore[attr-defined]
+    with maps.RENDERING:
+        module._component_func = record
+        try:
+            module.st_folium(shown.fmap, **shown.widget)
+        except BaseException:
+            shown.fmap = shown.build()
+            raise
+        finally:
+            module._component_func = component
+    if not recorded:
+        raise RuntimeError(
+            "streamlit-folium did not call its component through _component_func: "
+            "this version is not one refmap supports (pyproject.toml pins the range)"
+        )
+    shown.fmap = None  # the rendered tree is not needed again
+    return recorded
 
 
 def link_base() -> str:

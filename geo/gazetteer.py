@@ -476,10 +476,13 @@ _END_EVENTS = ("MappingEndEvent", "SequenceEndEvent")
 _BLOCK_HEADER_RE = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \r\n]|\Z)")
 #: Text libyaml reads differently from ruamel's scanner: directives (``%YAML 1.1`` changes how
 #: scalars resolve), tabs (ruamel refuses some that libyaml takes as spaces) and the Unicode
-#: line breaks NEL, LS, PS (which shift libyaml's line numbers), and document end markers
-#: (libyaml takes repeated ``...`` lines, ruamel sees another document). Such text takes the
-#: pure path.
-_PURE_ONLY_RE = re.compile("^(?:%|\\.\\.\\.)|[\t\x85\u2028\u2029]", re.MULTILINE)
+#: line breaks NEL, LS, PS (which shift libyaml's line numbers), document end markers
+#: (libyaml takes repeated ``...`` lines, ruamel sees another document) and a byte order mark
+#: after the start (libyaml skips it). Such text takes the pure path.
+_PURE_ONLY_RE = re.compile("^(?:%|\\.\\.\\.)|[\t\x85\u2028\u2029]|(?!\\A)\ufeff", re.MULTILINE)
+#: A line of spaces only: before a block scalar's first text line, libyaml reads it as an
+#: empty line where ruamel refuses it as more indented than the text.
+_SPACES_LINE_RE = re.compile("^ +$", re.MULTILINE)
 
 
 class _NeedsPure(Exception):
@@ -490,14 +493,20 @@ def _differs(event: Any, text: str, depth: int) -> bool:
     """Whether libyaml may compose ``event`` (``depth`` collections deep) differently from ruamel.
 
     Tags, anchors and aliases (character sets and empty tagged nodes differ), empty plain
-    scalars (placed on another line), block scalar headers ruamel refuses (``>#``) and block
-    scalars at the root (libyaml ends them at a ``#`` in column 0, ruamel keeps it as text).
+    scalars (placed on another line), block scalar headers ruamel refuses (``>#``), block
+    scalars at the root (libyaml ends them at a ``#`` in column 0, ruamel keeps it as text)
+    and block scalars with a line of spaces only (see ``_SPACES_LINE_RE``).
     """
     if getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None:
         return True
     style = getattr(event, "style", None)
     if style in ("|", ">"):
-        return depth == 0 or not _BLOCK_HEADER_RE.match(text, event.start_mark.index)
+        start, end = event.start_mark.index, event.end_mark.index
+        return (
+            depth == 0
+            or not _BLOCK_HEADER_RE.match(text, start)
+            or _SPACES_LINE_RE.search(text, start, end) is not None
+        )
     return type(event).__name__ == "ScalarEvent" and not style and event.value == ""
 
 

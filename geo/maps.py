@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -771,6 +772,11 @@ class BoundedGeoJson(folium.GeoJson):
 
     def _get_self_bounds(self) -> list[list[float | None]]:
         return self.measured_bounds
+
+
+#: Held while a map is rendered for embedding: folium maps change as they render, so an app
+#: that records one rendering for many sessions (app.py's ``show_map``) renders one at a time.
+RENDERING = threading.Lock()
 
 
 def share_compiled_templates() -> None:

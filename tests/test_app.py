@@ -372,3 +372,39 @@ def test_a_map_is_rendered_once_and_shown_on_every_rerun(
         assert not at.exception, at.exception
         assert maps_shown(at) == 1, f"no map on the page after kinds={value}"
     assert rendered == ["main_map", "main_map"]  # the default map once, the settlement map once
+
+
+def test_a_map_whose_rendering_failed_is_rebuilt_not_rendered_twice(
+    monkeypatch: pytest.MonkeyPatch, data_copy: Path
+) -> None:
+    """folium maps change as they render: after a failed rendering the next one starts afresh."""
+    import streamlit_folium
+
+    monkeypatch.setenv("REFMAP_DATA_DIR", str(data_copy))
+    headers: list[int] = []
+    real_component, real_render = streamlit_folium._component_func, streamlit_folium.st_folium
+
+    def spy(**arguments):
+        headers.append(len(arguments["header"]))
+        return real_component(**arguments)
+
+    failures = []
+
+    def flaky(fmap, **options):
+        if not failures:
+            failures.append(options["key"])
+            real_render(fmap, **options)  # the work done: the map has changed
+            raise RuntimeError("rendering failed")
+        return real_render(fmap, **options)
+
+    monkeypatch.setattr(streamlit_folium, "_component_func", spy)
+    monkeypatch.setattr(streamlit_folium, "st_folium", flaky)
+    (data_copy / "gazetteer" / "zz_flaky.yaml").write_text("# a fresh fingerprint\n[]\n")
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert failures == ["main_map"] and at.error and not headers  # the page said so
+    at.run()
+    assert not at.exception and len(headers) == 1
+    (data_copy / "gazetteer" / "zz_flaky.yaml").write_text("# another fingerprint\n[]\n")
+    AppTest.from_file(APP, default_timeout=180).run()  # a map rendered once, cleanly
+    assert len(headers) == 2 and headers[0] == headers[1]

@@ -814,6 +814,10 @@ def test_libyaml_composes_bundled_files_as_the_pure_composer_does(path: Path) ->
         ">-\n#\n",  # a root block scalar: libyaml ends it at a column-0 '#'
         "|+\n\n#c\n",
         "a\n...\n\n...\n",  # repeated document end markers: another document for ruamel
+        "- id: a\n  notes: |\n   \n    text\n",  # spaces-only line before a block's text
+        "- id: a\n  notes: >\n  \n    text\n",
+        "- id: a\n  notes: x\n\ufeff\n- id: b\n",  # a byte order mark after the start
+        "\n---\n\ufeff1e3",
         "---\n# only a comment\n",
         "a: 1\n---\nb: 2\n",  # two documents
         "a: b: c\n",
