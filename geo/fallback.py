@@ -12,6 +12,7 @@ import sqlite3
 import tempfile
 import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -37,6 +38,8 @@ WEIGHT_PRIMARY_NAME = 1000.0
 WEIGHT_KIND = {"country": 200.0, "admin1": 100.0, "city": 0.0}
 WEIGHT_CAPITAL = 150.0  # a national capital outranks a first-level division of the same name
 PROXIMITY_SCALE_KM = 100.0
+#: Names whose rows an open index remembers (a few MB; a corpus repeats its names).
+ROWS_CACHED = 8192
 WEIGHT_POPULATION = 10.0  # per factor of ten
 
 _APOSTROPHES = "'`´ʹʻʼʽʾʿˈ‘’‛′"
@@ -426,6 +429,7 @@ class GeoNamesIndex:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._con = connection
         self._lock = threading.Lock()
+        self._rows: OrderedDict[str, list[tuple[Any, ...]]] = OrderedDict()
         self.path = path
 
     @classmethod
@@ -547,7 +551,23 @@ class GeoNamesIndex:
         context = frozenset(to_iso2(code) for code in countries)
         if near is not None:
             _check_lon_lat(near)
+        rows = self._rows_of(norm)
+        # score every row, explain only the ones returned
+        scored = [(_score(row, context, near), row) for row in rows]
+        scored.sort(key=lambda item: (-round(item[0][0], 3), -item[1][9], item[1][2]))
+        return [_rank(row, context, near, km) for (_, km), row in scored[:limit]]
+
+    def _rows_of(self, norm: str) -> list[tuple[Any, ...]]:
+        """Return the rows named ``norm``, remembered for the last ``ROWS_CACHED`` names asked.
+
+        Across a corpus the same names come back article after article ("Washington",
+        "Baghdad"); the file is read-only, so a remembered answer stays right.
+        """
         with self._lock:
+            rows = self._rows.get(norm)
+            if rows is not None:
+                self._rows.move_to_end(norm)
+                return rows
             rows = self._con.execute(
                 "SELECT n.is_primary, n.spelling, p.geonameid, p.name, p.kind, p.countrycode,"
                 " p.admin1code, p.lon, p.lat, p.population, p.capital"
@@ -555,10 +575,10 @@ class GeoNamesIndex:
                 " WHERE n.norm = ?",
                 (norm,),
             ).fetchall()
-        # score every row, explain only the ones returned
-        scored = [(_score(row, context, near), row) for row in rows]
-        scored.sort(key=lambda item: (-round(item[0][0], 3), -item[1][9], item[1][2]))
-        return [_rank(row, context, near, km) for (_, km), row in scored[:limit]]
+            self._rows[norm] = rows
+            if len(self._rows) > ROWS_CACHED:
+                self._rows.popitem(last=False)
+            return rows
 
 
 def _check_lon_lat(point: tuple[float, float]) -> None:

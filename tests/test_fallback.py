@@ -249,6 +249,20 @@ def test_mini_reasons_explain_the_rank(mini: GeoNamesIndex) -> None:
     assert "the capital of US" in mini.lookup("Washington")[0].reason
 
 
+def test_mini_remembered_names_rank_afresh_in_each_context(
+    mini: GeoNamesIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the rows of a name are remembered, the ranking is not: a second article's countries
+    # still decide, and the remembered names stay within ROWS_CACHED
+    monkeypatch.setattr(fallback, "ROWS_CACHED", 2)
+    queries = [("Armenia", {}), ("Armenia", {"countries": ["CO"]}), ("Goris", {}), ("Gori", {})]
+    first = [mini.lookup(name, **context) for name, context in queries]
+    again = [mini.lookup(name, **context) for name, context in reversed(queries)][::-1]
+    assert again == first
+    assert [c[0].geonameid for c in first] == [ARMENIA_COUNTRY, ARMENIA_CO_CITY, GORIS_AM, GORI_GE]
+    assert len(mini._rows) == 2
+
+
 def test_mini_lookup_limit(mini: GeoNamesIndex) -> None:
     assert len(mini.lookup("Goris", limit=1)) == 1
     assert mini.lookup("Goris", limit=0) == []
