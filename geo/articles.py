@@ -901,11 +901,24 @@ def parse_article(
 
 
 def _display(path: Path) -> str:
-    """Show a path in messages: relative to the repository when inside it."""
+    """Show a path in messages: relative to the repository when inside it.
+
+    The folder is resolved once for all its files (a corpus folder holds thousands), and the
+    file name is kept as listed: a linked article shows where the user put it.
+    """
+    if path.name in ("", ".", ".."):
+        where = path.resolve()
+    else:
+        where = _resolved_folder(path.parent.absolute()) / path.name
     try:
-        return str(path.resolve().relative_to(settings.PROJECT_ROOT))
+        return str(where.relative_to(settings.PROJECT_ROOT))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_folder(folder: Path) -> Path:
+    return folder.resolve()
 
 
 def read_article_bytes(path: Path) -> bytes:

@@ -988,3 +988,20 @@ def test_initialism_end_equals_its_word_boundary_form(words):
     for start in range(len(text) + 1):
         fast = [m.span() for m in articles._INITIALISM_END.finditer(text, start)]
         assert fast == [m.span() for m in plain.finditer(text, start)]
+
+
+def test_messages_show_article_paths_from_the_repository_wherever_the_run_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = sorted((settings.PROJECT_ROOT / "seeds").glob("*.txt"))[0]
+    shown = f"seeds/{seed.name}"
+    monkeypatch.chdir(settings.PROJECT_ROOT)
+    assert articles._display(Path("seeds") / seed.name) == shown
+    monkeypatch.chdir(tmp_path)  # the same relative path now means another folder
+    assert articles._display(Path("seeds") / seed.name) == str(Path("seeds") / seed.name)
+    assert articles._display(seed) == shown
+    linked = tmp_path / "linked"
+    linked.symlink_to(settings.PROJECT_ROOT / "seeds")
+    assert articles._display(linked / seed.name) == shown  # a linked folder is followed
+    outside = tmp_path / "elsewhere.txt"
+    assert articles._display(outside) == str(outside)
