@@ -901,10 +901,12 @@ def parse_article(
 
 
 def _display(path: Path) -> str:
-    """Show a path in messages: relative to the repository when inside it.
+    """Show a path in messages and records: relative to the repository inside it, else absolute.
 
-    The folder is resolved once for all its files (a corpus folder holds thousands), and the
-    file name is kept as listed: a linked article shows where the user put it.
+    The index reads an article back from this path, so it names the file from any working
+    folder. The folder is resolved once for all its files (a corpus folder holds thousands;
+    each listing starts afresh, see :func:`article_paths`), and the file name is kept as
+    listed: a linked article shows where the user put it.
     """
     if path.name in ("", ".", ".."):
         where = path.resolve()
@@ -913,7 +915,7 @@ def _display(path: Path) -> str:
     try:
         return str(where.relative_to(settings.PROJECT_ROOT))
     except ValueError:
-        return str(path)
+        return str(where)
 
 
 @functools.lru_cache(maxsize=64)
@@ -1027,6 +1029,7 @@ def article_paths(paths: Iterable[Path] | None = None) -> list[Path]:
     >>> [p.name for p in article_paths()][:1]
     ['000_4a2e8bf07db3be1a.txt']
     """
+    _resolved_folder.cache_clear()  # a folder may have been moved or re-linked since
     out: list[Path] = []
     for path in [settings.seeds_dir()] if paths is None else map(Path, paths):
         if path.is_dir():

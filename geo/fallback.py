@@ -38,9 +38,9 @@ WEIGHT_PRIMARY_NAME = 1000.0
 WEIGHT_KIND = {"country": 200.0, "admin1": 100.0, "city": 0.0}
 WEIGHT_CAPITAL = 150.0  # a national capital outranks a first-level division of the same name
 PROXIMITY_SCALE_KM = 100.0
+WEIGHT_POPULATION = 10.0  # per factor of ten
 #: Names whose rows an open index remembers (a few MB; a corpus repeats its names).
 ROWS_CACHED = 8192
-WEIGHT_POPULATION = 10.0  # per factor of ten
 
 _APOSTROPHES = "'`´ʹʻʼʽʾʿˈ‘’‛′"
 _DASHES = "-_‐‑‒–—―−"

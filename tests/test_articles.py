@@ -34,6 +34,7 @@ from geo.articles import (
     sentences,
 )
 from geo.errors import ArticleError, PathError
+from geo.index import _read_path as read_indexed_path
 from geo.models import Article
 
 DATA = Path(__file__).parent / "data" / "articles"
@@ -998,10 +999,17 @@ def test_messages_show_article_paths_from_the_repository_wherever_the_run_starts
     monkeypatch.chdir(settings.PROJECT_ROOT)
     assert articles._display(Path("seeds") / seed.name) == shown
     monkeypatch.chdir(tmp_path)  # the same relative path now means another folder
-    assert articles._display(Path("seeds") / seed.name) == str(Path("seeds") / seed.name)
+    assert articles._display(Path("seeds") / seed.name) == str(tmp_path / "seeds" / seed.name)
     assert articles._display(seed) == shown
     linked = tmp_path / "linked"
     linked.symlink_to(settings.PROJECT_ROOT / "seeds")
     assert articles._display(linked / seed.name) == shown  # a linked folder is followed
     outside = tmp_path / "elsewhere.txt"
     assert articles._display(outside) == str(outside)
+    assert articles._display(Path("elsewhere.txt")) == str(outside)  # readable from anywhere
+    (tmp_path / "link.txt").symlink_to(seed)
+    assert articles._display(Path("link.txt")) == str(tmp_path / "link.txt")
+    # the index reads an article back by the path shown (gazetteer edits re-read the text)
+    monkeypatch.chdir(settings.PROJECT_ROOT / "geo")
+    assert read_indexed_path(articles._display(tmp_path / "link.txt")) == seed.read_bytes()
+    assert read_indexed_path(articles._display(seed)) == seed.read_bytes()
