@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -469,22 +469,61 @@ def show_map(shown: ShownMap) -> Any:
     """Embed a map with streamlit-folium, rendering it only the first time it is shown.
 
     ``st_folium`` renders the map into the component's arguments, then calls the component.
-    The first time, that call is recorded (:func:`record_rendering`); then, and on every
-    later rerun, the recorded arguments go straight to the component, so a cached map costs
-    no rendering at all.
-
-    streamlit-folium is imported here, not at the top: under ``st.App`` this file is first
-    imported before Streamlit's runtime exists, and a component declared then is unknown to
-    the runtime (the map would stay blank).
+    The first time, that call is recorded (:func:`render_once`); then, and on every later
+    rerun, the recorded arguments go straight to the component, so a cached map costs no
+    rendering at all.
     """
-    import streamlit_folium
+    component, arguments = render_once(shown)
+    return registered(component)(**arguments)
+
+
+def render_once(shown: ShownMap) -> tuple[Any, dict[str, Any]]:
+    """Return streamlit-folium's component and ``shown``'s arguments, rendered the first time.
+
+    Runs in a page or in the server's warm-up, which renders the first map ahead of the
+    first visitor. streamlit-folium is imported here, not at the top: under ``st.App`` this
+    file is first imported before Streamlit's runtime exists.
+    """
+    with quiet_missing_context():  # declared outside a page, the component is registered later
+        import streamlit_folium
 
     current = streamlit_folium._component_func
     component = getattr(current, "recording_for", current)  # the real one, even mid-recording
     with shown.lock:
         if shown.arguments is None:
             shown.arguments = record_rendering(shown, streamlit_folium, component)
-    return component(**shown.arguments)
+    return component, shown.arguments
+
+
+def registered(component: Any) -> Any:
+    """Return ``component``, registered with Streamlit's runtime if it is not yet.
+
+    A component declared with no page running (streamlit-folium imported by the warm-up) is
+    left out of the runtime's registry, which then cannot serve its frame: the map would stay
+    blank. Registering the same component again changes nothing.
+    """
+    from streamlit import runtime
+    from streamlit.components.types.base_custom_component import BaseCustomComponent
+
+    if isinstance(component, BaseCustomComponent) and runtime.exists():
+        registry = runtime.get_instance().component_registry
+        if registry.get_component(component.name) is None:
+            registry.register_component(component)
+    return component
+
+
+@contextlib.contextmanager
+def quiet_missing_context() -> Iterator[None]:
+    """Silence Streamlit's "missing ScriptRunContext" warning (expected outside a page)."""
+    import logging
+
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def record_rendering(shown: ShownMap, module: Any, component: Any) -> dict[str, Any]:
@@ -1224,9 +1263,10 @@ def warm_caches() -> None:
         layers = layers_for(loaded.fingerprint, key, loaded, filters)
         counts_for(loaded.fingerprint, key, layers)
         basemap = load_basemap(boundaries_fingerprint())
-        # the same arguments as view_map's first call, so the first visitor's map is this one
-        map_for(loaded.fingerprint, key, None, link_base(), False, layers, basemap, None)
-        import folium.plugins  # noqa: F401 - imported by streamlit-folium (not itself: see show_map)
+        # the same arguments as view_map's first call, so the first visitor's map is this one,
+        # rendered already (the first map of a 10k-article corpus takes ~1 s to render)
+        shown = map_for(loaded.fingerprint, key, None, link_base(), False, layers, basemap, None)
+        render_once(shown)
         import streamlit.emojis  # noqa: F401 - read by set_page_config for the page icon
     except Exception as exc:  # the page shows load errors with their file:line
         log.warning("refmap: warm-up stopped (%s); the page will report it", exc)

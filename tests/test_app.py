@@ -318,8 +318,13 @@ def test_search_zooms_to_a_place_without_error(app: AppTest) -> None:
 def test_the_warm_up_loads_what_the_first_visitor_needs(
     monkeypatch: pytest.MonkeyPatch, data_copy: Path
 ) -> None:
-    """The server's warm-up (this file imported as a module) fills the page's own caches."""
+    """The server's warm-up (this file imported as a module) fills the page's own caches.
+
+    The first map is rendered there too, so the first visitor's page only sends it.
+    """
     import importlib.util
+
+    import streamlit_folium
 
     from geo import pipeline
 
@@ -330,6 +335,13 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     monkeypatch.setattr(
         pipeline, "load_indexed_corpus", lambda **kw: loads.append(kw) or real(**kw)
     )
+    rendered = []
+    render = streamlit_folium.st_folium
+    monkeypatch.setattr(
+        streamlit_folium,
+        "st_folium",
+        lambda fmap, **kw: rendered.append(kw["key"]) or render(fmap, **kw),
+    )
     spec = importlib.util.spec_from_file_location("app", APP)
     assert spec and spec.loader
     server_side = importlib.util.module_from_spec(spec)
@@ -338,11 +350,14 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     assert type(server_side.app).__name__ == "App"
     server_side.warm_caches()
     assert len(loads) == 1
+    assert rendered == ["main_map"]
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
     assert not at.exception, at.exception
     assert len(loads) == 1, "the first page run loaded the corpus again"
+    assert rendered == ["main_map"], "the first page run rendered the map again"
     assert shown_counts(at)[0] > 0
+    assert sum("st_folium" in str(e.proto.component_name) for e in at.get("component_instance"))
 
 
 def test_a_map_is_rendered_once_and_shown_on_every_rerun(

@@ -171,9 +171,12 @@ def no_alert(driver: webdriver.Chrome) -> bool:
     return False
 
 
-def enter_map(driver: webdriver.Chrome, timeout: float = 60) -> None:
-    """Switch into the st_folium iframe once Leaflet has drawn SVG paths in it."""
-    wait = WebDriverWait(driver, timeout)
+def enter_map(driver: webdriver.Chrome, timeout: float = 60, poll: float = 0.5) -> None:
+    """Switch into the st_folium iframe once Leaflet has drawn SVG paths in it.
+
+    ``poll`` is how often to look (seconds); a benchmark timing the map looks more often.
+    """
+    wait = WebDriverWait(driver, timeout, poll_frequency=poll)
     frame = wait.until(
         lambda d: next(
             iter(d.find_elements(By.CSS_SELECTOR, 'iframe[src*="streamlit_folium"]')), None
