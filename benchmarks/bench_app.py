@@ -12,6 +12,10 @@ Chromium (outside hosts unresolvable, as in tests/test_browser.py), and prints:
   browser cache); the uncompressed size (decodedBodySize) is printed beside it. Websocket
   messages are not counted.
 
+- visits: for three visits in a row of the same fresh browser, when the sidebar's first
+  widget and the drawn map appeared (looking every 20 ms), to tell the server's part of a
+  first visit from the browser's.
+
 The filter-change runs use one ScriptCache for every AppTest run, as the server does (AppTest
 makes a new one per run, which would add compiling app.py to every rerun).
 
@@ -89,6 +93,33 @@ def time_first_map(driver: webdriver.Chrome, url: str) -> tuple[float, int, int,
     return elapsed_wall, sent, decoded, len(entries)
 
 
+def time_visits(driver: webdriver.Chrome, url: str, visits: int = 3) -> list[tuple[float, float]]:
+    """Seconds from navigation until the sidebar's article picker, then the map, appeared."""
+    sidebar = '[data-testid="stSidebarUserContent"] [data-testid="stMultiSelect"]'
+    found = []
+    for _ in range(visits):
+        driver.switch_to.default_content()
+        start = time.perf_counter()
+        driver.get(url)
+        seen = None
+        while True:
+            if seen is None and driver.find_elements(By.CSS_SELECTOR, sidebar):
+                seen = time.perf_counter() - start
+            frames = driver.find_elements(By.CSS_SELECTOR, 'iframe[src*="streamlit_folium"]')
+            if frames:
+                driver.switch_to.frame(frames[0])
+                drawn = driver.find_elements(By.CSS_SELECTOR, ".leaflet-pane svg path")
+                driver.switch_to.default_content()
+                if drawn:
+                    done = time.perf_counter() - start
+                    found.append((done if seen is None else seen, done))
+                    break
+            if time.perf_counter() - start > 120:
+                raise TimeoutError("no map drawn in 120 s")
+            time.sleep(0.02)
+    return found
+
+
 def time_filter_changes(repeats: int = 5) -> tuple[float, float, float]:
     """Median seconds of a rerun: first run, new filter values, and cached filter values."""
     from streamlit.runtime.scriptrunner import script_cache
@@ -130,6 +161,11 @@ def main() -> int:
             warm, warm_payload, _, _ = time_first_map(driver, url)
         finally:
             driver.quit()
+        driver = open_browser()  # a fresh profile again: the first of these visits is cold
+        try:
+            visits = time_visits(driver, url)
+        finally:
+            driver.quit()
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -142,6 +178,8 @@ def main() -> int:
         f"({decoded / 1e6:.2f} MB uncompressed) in {count} resources"
     )
     print(f"page payload (second visit)   : {warm_payload / 1e6:6.2f} MB transferred")
+    for number, (sidebar, drawn) in enumerate(visits, 1):
+        print(f"visit {number}: sidebar, map       : {sidebar:6.2f} s, {drawn:.2f} s")
     print(f"script run, first (AppTest)   : {first_run * 1000:6.0f} ms (loads the corpus)")
     print(f"filter change, new values     : {fresh * 1000:6.0f} ms server time (median)")
     print(f"filter change, cached values  : {cached * 1000:6.0f} ms server time (median)")
