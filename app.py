@@ -503,11 +503,11 @@ def registered(component: Any) -> Any:
     blank. Registering the same component again changes nothing.
     """
     from streamlit import runtime
-    from streamlit.components.types.base_custom_component import BaseCustomComponent
 
-    if isinstance(component, BaseCustomComponent) and runtime.exists():
+    name = getattr(component, "name", None)  # a declared component has one; a stand-in not
+    if isinstance(name, str) and runtime.exists():
         registry = runtime.get_instance().component_registry
-        if registry.get_component(component.name) is None:
+        if registry.get_component(name) is None:
             registry.register_component(component)
     return component
 
