@@ -31,6 +31,25 @@ def shown_counts(at: AppTest) -> tuple[int, int, int]:
     return tuple(int(x) for x in match.groups())  # type: ignore[return-value]
 
 
+def maps_shown(at: AppTest) -> int:
+    """How many streamlit-folium maps the page holds."""
+    return sum("st_folium" in str(e.proto.component_name) for e in at.get("component_instance"))
+
+
+def count_renderings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the widget key of every map streamlit-folium renders from now on."""
+    import streamlit_folium
+
+    rendered: list[str] = []
+    render = streamlit_folium.st_folium
+    monkeypatch.setattr(
+        streamlit_folium,
+        "st_folium",
+        lambda fmap, **kw: rendered.append(kw["key"]) or render(fmap, **kw),
+    )
+    return rendered
+
+
 @pytest.fixture(scope="module")
 def data_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the data folder (boundaries linked, gazetteer copied) to break."""
@@ -324,8 +343,6 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     """
     import importlib.util
 
-    import streamlit_folium
-
     from geo import pipeline
 
     monkeypatch.setenv("REFMAP_DATA_DIR", str(data_copy))
@@ -335,13 +352,7 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     monkeypatch.setattr(
         pipeline, "load_indexed_corpus", lambda **kw: loads.append(kw) or real(**kw)
     )
-    rendered = []
-    render = streamlit_folium.st_folium
-    monkeypatch.setattr(
-        streamlit_folium,
-        "st_folium",
-        lambda fmap, **kw: rendered.append(kw["key"]) or render(fmap, **kw),
-    )
+    rendered = count_renderings(monkeypatch)
     spec = importlib.util.spec_from_file_location("app", APP)
     assert spec and spec.loader
     server_side = importlib.util.module_from_spec(spec)
@@ -357,27 +368,16 @@ def test_the_warm_up_loads_what_the_first_visitor_needs(
     assert len(loads) == 1, "the first page run loaded the corpus again"
     assert rendered == ["main_map"], "the first page run rendered the map again"
     assert shown_counts(at)[0] > 0
-    assert sum("st_folium" in str(e.proto.component_name) for e in at.get("component_instance"))
+    assert maps_shown(at) == 1
 
 
 def test_a_map_is_rendered_once_and_shown_on_every_rerun(
     monkeypatch: pytest.MonkeyPatch, data_copy: Path
 ) -> None:
     """Reruns send a cached map's recorded arguments to the component without rendering it."""
-    import streamlit_folium
-
     monkeypatch.setenv("REFMAP_DATA_DIR", str(data_copy))
     (data_copy / "gazetteer" / "zz_render.yaml").write_text("# a fresh fingerprint\n[]\n")
-    rendered = []
-    real = streamlit_folium.st_folium
-    monkeypatch.setattr(
-        streamlit_folium,
-        "st_folium",
-        lambda fmap, **kw: rendered.append(kw["key"]) or real(fmap, **kw),
-    )
-
-    def maps_shown(at: AppTest) -> int:
-        return sum("st_folium" in str(e.proto.component_name) for e in at.get("component_instance"))
+    rendered = count_renderings(monkeypatch)
 
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
