@@ -41,6 +41,9 @@ PROXIMITY_SCALE_KM = 100.0
 WEIGHT_POPULATION = 10.0  # per factor of ten
 #: Names whose rows an open index remembers (a few MB; a corpus repeats its names).
 ROWS_CACHED = 8192
+#: People a town needs for its bare name to count as a place wherever it is written
+#: ("London police said"), not only after a preposition (see :meth:`GeoNamesIndex.prominent_names`).
+PROMINENT_POPULATION = 100_000
 
 _APOSTROPHES = "'`´ʹʻʼʽʾʿˈ‘’‛′"
 _DASHES = "-_‐‑‒–—―−"
@@ -430,6 +433,7 @@ class GeoNamesIndex:
         self._con = connection
         self._lock = threading.Lock()
         self._rows: OrderedDict[str, list[tuple[Any, ...]]] = OrderedDict()
+        self._prominent: dict[int, frozenset[str]] = {}
         self.path = path
 
     @classmethod
@@ -556,6 +560,24 @@ class GeoNamesIndex:
         scored = [(_score(row, context, near), row) for row in rows]
         scored.sort(key=lambda item: (-round(item[0][0], 3), -item[1][9], item[1][2]))
         return [_rank(row, context, near, km) for (_, km), row in scored[:limit]]
+
+    def prominent_names(self, min_population: int = PROMINENT_POPULATION) -> frozenset[str]:
+        """Names of the places a news reader knows without a preposition to say it is a place.
+
+        Countries, US states and towns of at least ``min_population`` people, by their primary
+        name as written ("São Paulo") and without its accents ("Sao Paulo"). Read once per index
+        and threshold (a few thousand names).
+        """
+        with self._lock:
+            if min_population not in self._prominent:
+                rows = self._con.execute(
+                    "SELECT name FROM places WHERE kind != 'city' OR population >= ?",
+                    (min_population,),
+                ).fetchall()
+                names = {name for (name,) in rows}
+                names |= {_strip_marks(unicodedata.normalize("NFKD", n)) for n in names}
+                self._prominent[min_population] = frozenset(names)
+            return self._prominent[min_population]
 
     def _rows_of(self, norm: str) -> list[tuple[Any, ...]]:
         """Return the rows named ``norm``, remembered for the last ``ROWS_CACHED`` names asked.

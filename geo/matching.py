@@ -913,10 +913,12 @@ _PERSON_CUE_RE = re.compile(
 
 @dataclass(frozen=True)
 class NameCandidate:
-    """A capitalised name after a preposition that the gazetteer did not match.
+    """A capitalised name that the gazetteer did not match, after a preposition or on its own.
 
-    ``governed`` is false when the trigger governs something else: "in Kyiv's suburbs" puts
-    the suburbs, not necessarily a place named Kyiv, after "in".
+    ``preposition`` is the trigger before it ("in", "dateline"), empty for the name of a
+    prominent place found without one. ``governed`` is false when the trigger governs
+    something else: "in Kyiv's suburbs" puts the suburbs, not necessarily a place named Kyiv,
+    after "in".
     """
 
     start: int
@@ -927,9 +929,12 @@ class NameCandidate:
 
 
 def find_unknown_names(
-    text: str, taken: Sequence[tuple[int, int]], known: Container[str] = ()
+    text: str,
+    taken: Sequence[tuple[int, int]],
+    known: Container[str] = (),
+    prominent: Container[str] = (),
 ) -> list[NameCandidate]:
-    """Capitalised spans after place triggers that overlap no gazetteer mention.
+    """Capitalised names after place triggers, or of prominent places, that no alias covers.
 
     Triggers are spatial prepositions in any case ("In Sukhumi,"), "<area noun> of" ("the
     village of Khachik", "the city of Dnipro") and force on a target ("strikes on Odesa",
@@ -942,6 +947,10 @@ def find_unknown_names(
     Title Case lines (headlines) and words derived from a known name (``known`` holds folded
     aliases: "Azerbaijani") are skipped.
 
+    ``prominent`` holds names a reader knows as places without a trigger (the offline index's
+    countries and big towns, ``GeoNamesIndex.prominent_names``): such a name is a candidate
+    wherever it fills a capitalised run on its own (see :func:`_prominent_names`).
+
     Examples
     --------
     >>> [c.surface for c in find_unknown_names("He flew to Kapan and met Ann in May.", [])]
@@ -950,6 +959,10 @@ def find_unknown_names(
     ['Poti', 'Batumi', 'Kutaisi']
     >>> [c.surface for c in find_unknown_names("strikes on Odesa and the village of Khachik", [])]
     ['Odesa', 'Khachik']
+    >>> big = {"London", "Hamilton"}
+    >>> text = "London police said Jeff Hamilton left."
+    >>> [c.surface for c in find_unknown_names(text, [], (), big)]
+    ['London']
     >>> find_unknown_names("", [])
     []
     """
@@ -972,8 +985,187 @@ def find_unknown_names(
         candidate = _check_candidate(text, start, end, known, title_lines=title_lines)
         if candidate is not None and not overlaps(start, end):
             found.append(NameCandidate(start, end, text[start:end], "dateline"))
+    if prominent:
+        found.extend(_prominent_names(text, prominent, known, found, overlaps, title_lines))
     found.sort(key=lambda c: c.start)
     return found
+
+
+#: A run of capitalised words, with the small words inside names ("Rio de Janeiro"; hyphens
+#: keep "Rostov-on-Don" one word): the span a prominent name must fill on its own.
+_CAPITALISED_RUN_RE = re.compile(
+    r"(?<![\w'’.-])(?:(?:St|Ft|Mt)\.[ \t\u00a0]*)?[A-Z][\w'’-]*"
+    r"(?:[ \t\u00a0]+(?:(?:of|de|del|da|do|dos|das|la|le|al|el|du|van|von|der|am)[ \t\u00a0]+)?"
+    r"[A-Z][\w'’-]*)*"
+)
+#: Capitalised words that open a sentence or clause before a name without being part of it:
+#: "But London …", "After Lagos …" (English conjunctions, prepositions and adverbs; not
+#: determiners: "The Toyota", "The Bush administration" are no places).
+_OPENING_WORDS = frozenset(
+    [
+        "and",
+        "as",
+        "at",
+        "after",
+        "against",
+        "before",
+        "but",
+        "by",
+        "during",
+        "for",
+        "from",
+        "if",
+        "in",
+        "into",
+        "like",
+        "meanwhile",
+        "near",
+        "now",
+        "on",
+        "or",
+        "over",
+        "since",
+        "so",
+        "than",
+        "then",
+        "though",
+        "through",
+        "to",
+        "under",
+        "unlike",
+        "until",
+        "when",
+        "where",
+        "whereas",
+        "while",
+        "with",
+        "within",
+        "without",
+        "yet",
+        "both",
+        "even",
+        "also",
+        "still",
+        "only",
+    ]
+)
+#: Words that, before a name, make a larger place of it ("East London", "Greater Manchester",
+#: "New Delhi") rather than a person's given name ("Jeff Hamilton").
+_PLACE_MODIFIERS = frozenset(
+    [
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "greater",
+        "inner",
+        "outer",
+        "upper",
+        "lower",
+        "new",
+        "old",
+        "downtown",
+        "metropolitan",
+        "north-east",
+        "north-west",
+        "south-east",
+        "south-west",
+        "northeast",
+        "northwest",
+        "southeast",
+        "southwest",
+        "mid",
+    ]
+)
+#: A title or an initial right before a name makes it a person's: "Mrs. Lincoln", "J.M. Barrie".
+_PERSON_BEFORE_RE = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|St|Prof|Rev)\.?"
+    r"|\b[A-Z]\.)[ \t\u00a0]+$"
+)
+
+
+def _prominent_names(
+    text: str,
+    prominent: Container[str],
+    known: Container[str],
+    found: Sequence[NameCandidate],
+    overlaps: Callable[[int, int], bool],
+    title_lines: dict[int, bool],
+) -> list[NameCandidate]:
+    """Capitalised runs that are, whole, the name of a prominent place ("London police said").
+
+    A run that goes on past the name is another name ("London Stock Exchange", "Paris Hilton",
+    "Michael Jordan"); a run opened by a conjunction or preposition is read without it ("But
+    London …"). One sense per article: a name the article also gives a person ("Jeff
+    Hamilton … Hamilton will appear", "Mrs. Lincoln") or also writes in lower case ("Man
+    booked …" beside "a man") is left out everywhere in it. The vetting of
+    :func:`_check_candidate` applies too (speech verbs, titles, headlines…).
+    """
+    taken = {c.start for c in found}
+    named: list[tuple[int, int]] = []
+    people: set[str] = set()
+    for run in _CAPITALISED_RUN_RE.finditer(text):
+        surface = run.group(0)
+        last = surface.rpartition(" ")[2]
+        if last not in prominent and surface not in prominent:
+            if last[-1] not in "s'’":
+                continue  # nearly every run: no prominent name in it
+            bare = _POSSESSIVE_END_RE.sub("", surface)  # "London's"
+            if bare.rpartition(" ")[2] not in prominent and bare not in prominent:
+                continue
+        words = surface.split()
+        last = _POSSESSIVE_END_RE.sub("", words[-1])
+        name = " ".join([*words[:-1], last])
+        if name in prominent:
+            named.append(run.span())  # "London", "London's", "New Delhi"
+        elif words[0].lower() in _OPENING_WORDS and len(words) == 2:
+            named.append((run.end() - len(words[-1]), run.end()))  # "But London"
+        elif words[0].lower() not in _PLACE_MODIFIERS:
+            people.add(last)  # "Jeff Hamilton": in this article, a person's surname
+    candidates = []
+    for start, end in sorted(named):
+        surface = _POSSESSIVE_END_RE.sub("", text[start:end])
+        if surface in people or start in taken or overlaps(start, end):
+            continue
+        if _PERSON_BEFORE_RE.search(text, max(0, start - 12), start):
+            continue
+        if _written_in_lower_case(text, surface):
+            continue  # "Man booked for …" beside "the man": a word, capitalised by position
+        candidate = _check_candidate(text, start, end, known, title_lines=title_lines)
+        if candidate is not None:
+            begin, stop, governed = candidate
+            candidates.append(NameCandidate(begin, stop, text[begin:stop], "", governed))
+    return candidates
+
+
+_POSSESSIVE_END_RE = re.compile(r"['’]s?$")
+
+
+def _written_in_lower_case(text: str, name: str) -> bool:
+    """Whether ``text`` also writes ``name`` in lower case as a word ("man" beside "Man").
+
+    Examples
+    --------
+    >>> _written_in_lower_case("Man held. The man was 30.", "Man")
+    True
+    >>> _written_in_lower_case("Man held. Manitoba's man-made lake", "Man")
+    False
+    """
+    word = name.lower()
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not _is_word_char(text[at - 1])) and (
+            end == len(text) or not (_is_word_char(text[end]) or text[end] in "-'’")
+        ):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 #: A word, then spaces and where a name of ``_CANDIDATE_RE`` can start (a capital, a small
@@ -1243,6 +1435,7 @@ def iter_article_mentions(
 ) -> Iterator[Mention]:
     """Yield the mentions of ``find_mentions`` one by one (see there)."""
     sentence_of = sentence_span or _default_sentence_span
+    fallback_index = fallback
     fallback = None if fallback is None else _ArticleLookups(fallback)
     text = article.text
     folded = fold_text(text)
@@ -1286,7 +1479,8 @@ def iter_article_mentions(
         )
     taken = [(s.start, s.end) for s in spans]
     near = _median_point(sure_points)
-    unknown = find_unknown_names(text, taken, matcher.automaton)
+    prominent = getattr(fallback_index, "prominent_names", None)
+    unknown = find_unknown_names(text, taken, matcher.automaton, prominent() if prominent else ())
     countries = tuple(sorted(sure_countries)) or _fallback_countries(unknown, fallback)
     for candidate in unknown:
         mention = _resolve_unknown(
@@ -1408,8 +1602,13 @@ def _resolve_unknown(
             fold=fold,
             is_capital=best.kind == "city" and is_capital_name(best.name, best.countrycode),
         )
+        found_by = (
+            f"after '{candidate.preposition}'"
+            if candidate.preposition
+            else "(a prominent place's name, no preposition needed)"
+        )
         reason = (
-            f"'{candidate.surface}' after '{candidate.preposition}' is not in the gazetteer; "
+            f"'{candidate.surface}' {found_by} is not in the gazetteer; "
             f"GeoNames {best.geonameid} {best.name} ({best.countrycode}, {best.kind}): "
             f"{best.reason}; {role_why}"
         )

@@ -263,6 +263,24 @@ def test_mini_remembered_names_rank_afresh_in_each_context(
     assert len(mini._rows) == 2
 
 
+def test_mini_prominent_names_are_countries_states_and_big_towns(mini: GeoNamesIndex) -> None:
+    names = mini.prominent_names(min_population=400_000)
+    assert {"Yerevan", "Bogota", "Washington", "Atlanta", "Armenia", "Georgia"} <= names
+    assert "Savannah" not in names  # 147,780 people: a place only after "in", "near", …
+    assert "Goris" not in names
+    assert "Atlanta" not in mini.prominent_names(min_population=500_000)
+
+
+def test_mini_prominent_names_hold_the_name_without_its_accents(
+    source_dir: Path, tmp_path: Path
+) -> None:
+    towns = json.loads((source_dir / "cities500.json").read_text())
+    towns["1"] = _city(1, "São Paulo", "BR", "27", -46.6, -23.5, 12_000_000)
+    (source_dir / "cities500.json").write_text(json.dumps(towns))
+    with GeoNamesIndex.open(build_index(tmp_path / "x.sqlite", source_dir=source_dir)) as index:
+        assert {"São Paulo", "Sao Paulo"} <= index.prominent_names()
+
+
 def test_mini_lookup_limit(mini: GeoNamesIndex) -> None:
     assert len(mini.lookup("Goris", limit=1)) == 1
     assert mini.lookup("Goris", limit=0) == []

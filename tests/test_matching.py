@@ -456,6 +456,38 @@ def test_find_unknown_names(text, expected):
     assert [n.surface for n in names] == expected
 
 
+PROMINENT = frozenset({"London", "Hamilton", "Lincoln", "Man", "New Delhi", "Delhi", "Toronto"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("London police said the suspect fled.", ["London"]),
+        ("But London's mayor disagreed.", ["London"]),
+        ("Officials in New Delhi and Toronto agreed.", ["New Delhi", "Toronto"]),
+        ("The deal lifted Toronto shares.", ["Toronto"]),
+        # a longer capitalised run is another name
+        ("the London Stock Exchange fell", []),
+        ("the University of Toronto said", []),
+        # one sense per article: a person's surname, a title, a word capitalised by position
+        ("Jeff Hamilton drums. Hamilton will tour.", []),
+        ("a talk by Mrs. Lincoln at the museum", []),
+        ("a play by J.M. Lincoln opened", []),
+        ("Man booked for assault. The man was 30.", []),
+        # the vetting of every unknown name still applies
+        ("Lincoln said the bill would pass.", []),
+    ],
+)
+def test_prominent_places_are_found_without_a_preposition(text, expected):
+    names = find_unknown_names(text, [], known=(), prominent=PROMINENT)
+    assert [n.surface for n in names] == expected
+
+
+def test_a_prominent_name_found_after_a_preposition_is_found_once():
+    names = find_unknown_names("They met in London. London was wet.", [], prominent=PROMINENT)
+    assert [(n.start, n.preposition) for n in names] == [(12, "in"), (20, "")]
+
+
 @dataclass(frozen=True)
 class FakeCandidate:
     geonameid: int
@@ -492,6 +524,28 @@ def test_unknown_names_go_to_the_fallback_or_stay_unresolved(matcher):
     ]
     assert index.queries[0][1] == ("ARM",)  # the article's countries guide the lookup
     assert "not in the gazetteer" in mentions[2].reason
+
+
+class ProminentIndex(FakeIndex):
+    """Knows Goris (a small town) and Toronto, the only prominent name."""
+
+    def lookup(self, name, *, countries=(), near=None, limit=5):
+        if name == "Toronto":
+            return [FakeCandidate(6167865, "Toronto", "city", "CA", -79.42, 43.7)]
+        return super().lookup(name, countries=countries, near=near, limit=limit)
+
+    def prominent_names(self):
+        return frozenset({"Toronto"})
+
+
+def test_prominent_names_of_the_index_resolve_without_a_preposition(matcher):
+    text = "Toronto police flew to Goris. Goris is small."
+    mentions = find_mentions(
+        body_article(text), matcher, ProminentIndex(), sentence_span=no_sentences
+    )
+    rows = [(m.surface, m.place_id, m.start) for m in mentions]
+    assert rows == [("Toronto", "geonames:6167865", 0), ("Goris", "geonames:616629", 23)]
+    assert "prominent place" in mentions[0].reason
 
 
 def test_unknown_names_without_an_index_after_to_are_dropped(matcher):
