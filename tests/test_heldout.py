@@ -13,9 +13,11 @@ ARTICLES = HERE / "heldout"
 
 #: Floors just under the figures of the first honest run (gold written before the matcher ever
 #: saw these articles): P 0.988 R 0.830 resolution 0.974 roles 0.940 on 100 mentions.
-#: Raise them when the matcher improves; lower them only with a reason.
+#: Raise them when the matcher improves; lower them only with a reason. Recall rose to 0.870
+#: when prominent places began to count without a cue (fifth session: "Berlin" then came in,
+#: and resolved to Berlin, New Hampshire in an article naming the US: resolution 0.963).
 MIN_PRECISION = 0.98
-MIN_RECALL = 0.82
+MIN_RECALL = 0.86
 MIN_RESOLUTION = 0.95
 MIN_ROLES = 0.93
 
