@@ -33,9 +33,26 @@ EXTRA = {
     "BLM": ["Saint-Barthélemy"],
     "ALA": ["Åland"],
     "CZE": ["Czech Republic"],
-    "GBR": ["Britain", "Great Britain"],
-    "ARE": ["UAE"],
+    "GBR": ["Britain", "Great Britain", "UK", "U.K."],
+    "ARE": ["UAE", "U.A.E."],
+    # common English short names and former names still in use (fifth session)
+    "BIH": ["Bosnia"],
+    "COD": ["DR Congo", "DRC", "Congo-Kinshasa"],
+    "COG": ["Congo-Brazzaville"],
+    "CPV": ["Cape Verde"],
+    "MMR": ["Burma"],
+    "PRK": ["DPRK"],
+    "SWZ": ["Swaziland"],
+    "TLS": ["East Timor"],
+    "VAT": ["Holy See", "Vatican City"],
 }
+#: Continents beyond Europe and Asia: (id, name, aliases, GeoNames continent code).
+OTHER_CONTINENTS = (
+    ("africa", "Africa", "[Africa, Африка]", "AF"),
+    ("north_america", "North America", "[North America, Северная Америка]", "NA"),
+    ("south_america", "South America", "[South America, Южная Америка]", "SA"),
+    ("oceania", "Oceania", "[Oceania, Океания]", "OC"),
+)
 MIDDLE_EAST = [
     "BHR",
     "CYP",
@@ -163,5 +180,18 @@ out += [
     "      One common definition (17 states from Egypt to Iran, with Turkey and Cyprus);",
     "      the term has no agreed boundary.",
 ]
+for pid, name, aliases, code in OTHER_CONTINENTS:
+    out += [
+        f"  - id: {pid}",
+        f"    name: {name}",
+        "    kind: region",
+        f"    aliases: {aliases}",
+        f"    geometry: {{union: {union([k for k, v in continent.items() if v == code])}}}",
+        "    precision: approximate",
+        "    geo_precision: 3",
+        "    notes: >-",
+        f"      Union of the countries GeoNames assigns to {name} (continent code {code}).",
+        "      A coarse context area, not a boundary.",
+    ]
 Path("data/gazetteer/world_countries.yaml").write_text("\n".join(out) + "\n", encoding="utf-8")
 print(len(rows), "countries;", len(eu), "EU;", len(asia), "AS")
