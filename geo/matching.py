@@ -1084,7 +1084,7 @@ _PLACE_MODIFIERS = frozenset(
 )
 #: A title or an initial right before a name makes it a person's: "Mrs. Lincoln", "J.M. Barrie".
 _PERSON_BEFORE_RE = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|St|Prof|Rev)\.?"
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|Prof|Rev)\.?"
     r"|\b[A-Z]\.)[ \t\u00a0]+$"
 )
 
