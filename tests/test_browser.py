@@ -288,7 +288,10 @@ def test_popup_link_opens_the_article_at_the_sentence(
         lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, ".leaflet-popup a.rm-open")), None)
     )
     assert browser.execute_script("return window.rmClicked.isPopupOpen();"), target
-    heading = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup .rm-pop-h").text
+    # Selenium reads no text while the popup is still fading in (opacity 0)
+    heading = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup .rm-pop-h").text
+    )
     assert heading and heading in browser.execute_script(
         "return window.rmClicked.feature.properties.rm_pop;"
     )
