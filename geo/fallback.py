@@ -19,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+import shapely
+
 from geo import settings
 from geo.errors import GeoError
 
@@ -33,6 +35,7 @@ Kind = Literal["city", "country", "admin1"]
 #: a place that merely carries the name as its main spelling (Odessa, Ukraine over Odessa,
 #: Texas in a Ukraine story); kind, capital status and population break the remaining ties.
 WEIGHT_ARTICLE_COUNTRY = 2000.0
+WEIGHT_ARTICLE_AREA = 2000.0  # inside a region the article names (Arlington in a Texas story)
 WEIGHT_PROXIMITY = 2500.0  # at distance 0; halves about every 70 km
 WEIGHT_PRIMARY_NAME = 1000.0
 WEIGHT_KIND = {"country": 200.0, "admin1": 100.0, "city": 0.0}
@@ -69,6 +72,17 @@ _FOLD = str.maketrans(
 
 class FallbackError(GeoError, ValueError):
     """The offline index is missing, unreadable, or was asked something it cannot answer."""
+
+
+@dataclass(frozen=True, eq=False)
+class Area:
+    """A region an article names, as a polygon a candidate may lie in (``name`` for reasons).
+
+    Compared by identity: an article's areas are built once and reused for all its lookups.
+    """
+
+    name: str
+    geometry: Any  # a shapely (Multi)Polygon in EPSG:4326
 
 
 @dataclass(frozen=True)
@@ -516,6 +530,7 @@ class GeoNamesIndex:
         *,
         countries: Sequence[str] = (),
         near: tuple[float, float] | None = None,
+        areas: Sequence[Area] = (),
         limit: int = 5,
     ) -> list[Candidate]:
         """Places whose name or an alternate name equals ``name`` after :func:`normalize_name`.
@@ -524,7 +539,7 @@ class GeoNamesIndex:
         an additive score, the article's context first:
 
         1. the place lies in one of ``countries``, the countries the article already names
-           (+2000);
+           (+2000), and inside one of ``areas``, the regions it names (+2000);
         2. proximity to ``near``: +2500 · exp(−distance / 100 km), great-circle;
         3. the query equals the place's own name (+1000) rather than an alternate name;
         4. countries (+200), national capitals (+150) and first-level divisions (+100) over
@@ -539,6 +554,8 @@ class GeoNamesIndex:
             ISO 3166-1 alpha-2 (or alpha-3) codes of countries named in the same article.
         near
             ``(lon, lat)`` of the article's other places (e.g. their centroid).
+        areas
+            Regions named in the same article (a US state, a province), as polygons.
         limit
             Most candidates to return.
 
@@ -556,10 +573,14 @@ class GeoNamesIndex:
         if near is not None:
             _check_lon_lat(near)
         rows = self._rows_of(norm)
+        inside = _areas_holding(rows, areas)
         # score every row, explain only the ones returned
-        scored = [(_score(row, context, near), row) for row in rows]
+        scored = [
+            (_score(row, context, near, area=area), row, area)
+            for row, area in zip(rows, inside, strict=True)
+        ]
         scored.sort(key=lambda item: (-round(item[0][0], 3), -item[1][9], item[1][2]))
-        return [_rank(row, context, near, km) for (_, km), row in scored[:limit]]
+        return [_rank(row, context, near, km, area) for (_, km), row, area in scored[:limit]]
 
     def prominent_names(self, min_population: int = PROMINENT_POPULATION) -> frozenset[str]:
         """Names of the places a news reader knows without a preposition to say it is a place.
@@ -613,19 +634,39 @@ def _check_lon_lat(point: tuple[float, float]) -> None:
         )
 
 
+def _areas_holding(rows: Sequence[tuple[Any, ...]], areas: Sequence[Area]) -> list[str | None]:
+    """Per row, the name of the first area its point lies in (``None`` outside them all)."""
+    found: list[str | None] = [None] * len(rows)
+    if not areas or not rows:
+        return found
+    lons = [row[7] for row in rows]
+    lats = [row[8] for row in rows]
+    for area in areas:
+        for i, hit in enumerate(shapely.contains_xy(area.geometry, lons, lats)):
+            if hit and found[i] is None:
+                found[i] = area.name
+    return found
+
+
 def _score(
     row: tuple[Any, ...],
     context: frozenset[str],
     near: tuple[float, float] | None,
     km: float | None = None,
+    area: str | None = None,
 ) -> tuple[float, float | None]:
-    """Score one matching row (see ``GeoNamesIndex.lookup``); return it and the distance."""
+    """Score one matching row (see ``GeoNamesIndex.lookup``); return it and the distance.
+
+    ``area`` is the name of the article's region the row lies in, if any.
+    """
     is_primary, _, _, _, kind, cc, _, lon, lat, population, capital = row
     score = 0.0
     if is_primary:
         score += WEIGHT_PRIMARY_NAME
     if cc in context:
         score += WEIGHT_ARTICLE_COUNTRY
+    if area is not None:
+        score += WEIGHT_ARTICLE_AREA
     score += WEIGHT_KIND[kind]
     if capital:
         score += WEIGHT_CAPITAL
@@ -642,10 +683,11 @@ def _rank(
     context: frozenset[str],
     near: tuple[float, float] | None,
     km: float | None = None,
+    area: str | None = None,
 ) -> Candidate:
     """Score one matching row and explain the score in a sentence (``km``: known distance)."""
     is_primary, spelling, gid, name, kind, cc, admin1, lon, lat, population, capital = row
-    score, km = _score(row, context, near, km)
+    score, km = _score(row, context, near, km, area)
     reasons = []
     if is_primary:
         reasons.append(f"matches name {spelling!r}")
@@ -653,6 +695,8 @@ def _rank(
         reasons.append(f"matches alternate name {spelling!r}")
     if cc in context:
         reasons.append(f"in {cc}, a country named in the article")
+    if area is not None:
+        reasons.append(f"in {area}, a region named in the article")
     if kind == "country":
         reasons.append("a country")
     elif kind == "admin1":

@@ -256,11 +256,18 @@ def place_fingerprints(matcher: Any) -> dict[str, tuple[str, list[str]]]:
             **{f.name: _plain(getattr(place, f.name)) for f in dataclasses.fields(place)},
             "point": matcher.points.get(place_id),
             "capital": place_id in matcher.capitals,
+            "area": _area_digest(matcher, place_id),
             "origin": None,  # where an entry is written changes nothing it matches
         }
         text = json.dumps(described, sort_keys=True, default=str)
         out[place_id] = (hashlib.sha256(text.encode()).hexdigest()[:20], aliases)
     return out
+
+
+def _area_digest(matcher: Any, place_id: str) -> str | None:
+    """Hash a region's polygon (fallback names inside it rank first); None for other places."""
+    shape = getattr(matcher, "areas", {}).get(place_id)
+    return None if shape is None else hashlib.sha256(shape.wkb).hexdigest()[:20]
 
 
 def changed_aliases(

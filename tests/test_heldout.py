@@ -16,9 +16,11 @@ ARTICLES = HERE / "heldout"
 #: Raise them when the matcher improves; lower them only with a reason. Recall rose to 0.870
 #: when prominent places began to count without a cue (fifth session: "Berlin" then came in,
 #: and resolved to Berlin, New Hampshire in an article naming the US: resolution 0.963).
+#: Resolution rose to 0.976 when names began to be looked for first inside the regions an
+#: article names (sixth session: "Augusta" in a story naming Georgia, the state).
 MIN_PRECISION = 0.98
 MIN_RECALL = 0.86
-MIN_RESOLUTION = 0.95
+MIN_RESOLUTION = 0.97
 MIN_ROLES = 0.93
 
 

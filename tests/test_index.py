@@ -101,6 +101,26 @@ def test_place_fingerprints_change_with_what_matching_reads():
     assert base["kapan"] == moved["kapan"]
 
 
+def test_place_fingerprints_change_with_a_region_outline():
+    # names the gazetteer lacks are looked for inside the regions an article names: a new
+    # outline can change their places, so it must redo the articles naming the region
+    import shapely
+
+    from geo.geometry import ResolvedGeometry
+
+    places = [*PLACES, Place("syunik", "Syunik", "region", country="ARM")]
+
+    def outline(*box: float) -> dict:
+        return {"syunik": ResolvedGeometry(shapely.box(*box), "test", "exact", 3, 46.0, 39.5)}
+
+    base = index.place_fingerprints(build_matcher(places, outline(45.5, 38.8, 46.6, 39.8)))
+    same = index.place_fingerprints(build_matcher(places, outline(45.5, 38.8, 46.6, 39.8)))
+    grown = index.place_fingerprints(build_matcher(places, outline(45.0, 38.8, 46.6, 39.8)))
+    assert base == same
+    assert base["syunik"][0] != grown["syunik"][0]
+    assert base["kapan"] == grown["kapan"]
+
+
 # --- incremental updates --------------------------------------------------------------------
 
 

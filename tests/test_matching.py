@@ -868,3 +868,54 @@ def test_folded_span_equals_the_per_character_map(text: str) -> None:
     for start in range(len(folded.text)):
         for end in range(start, len(folded.text) + 1):
             assert folded.span(start, end) == plain.span(start, end)
+
+
+# --- regions the article names -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_matcher_and_index():
+    from geo.boundaries import load_boundaries
+    from geo.fallback import GeoNamesIndex
+    from geo.gazetteer import load_gazetteer
+    from geo.geometry import resolve_geometries
+
+    gazetteer = load_gazetteer()
+    matcher = build_matcher(gazetteer, resolve_geometries(gazetteer, load_boundaries()))
+    with GeoNamesIndex.open() as index:
+        yield matcher, index
+
+
+@pytest.mark.slow
+def test_areas_are_regions_within_one_country(real_matcher_and_index) -> None:
+    matcher, _ = real_matcher_and_index
+    assert {"texas", "syunik", "illinois"} <= set(matcher.areas)
+    assert "europe" not in matcher.areas  # a continent says nothing about which Springfield
+    assert all(matcher.places[p].kind == "region" for p in matcher.areas)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Floods closed schools in Springfield, Illinois, the US weather service said.", 4250542),
+        (
+            "Floods closed schools in Springfield, Massachusetts, the US weather service said.",
+            4951788,
+        ),
+        ("Ohio police said the suspect was caught in Springfield on Monday.", 4525353),
+    ],
+)
+def test_a_name_the_gazetteer_lacks_is_looked_for_in_the_regions_named(
+    real_matcher_and_index, text: str, expected: int
+) -> None:
+    matcher, index = real_matcher_and_index
+    article = Article("a", "a.txt", text, body=((0, len(text)),))
+    found = [m for m in find_mentions(article, matcher, index) if m.surface == "Springfield"]
+    assert [m.place_id for m in found] == [f"geonames:{expected}"]
+    assert "a region named in the article" in found[0].reason
+    # without the region, another Springfield wins: the region is what decided
+    bare = text.replace(", Illinois,", "").replace(", Massachusetts,", "").replace("Ohio ", "")
+    article = Article("b", "b.txt", bare, body=((0, len(bare)),))
+    found = [m for m in find_mentions(article, matcher, index) if m.surface == "Springfield"]
+    assert found and found[0].place_id != f"geonames:{expected}"
