@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ahocorasick
+import shapely
 
 from geo.fallback import Area
 from geo.models import Article, Mention, Place, Role
@@ -1479,19 +1480,31 @@ def iter_article_mentions(
     # the regions the body names (a state, a province): names the gazetteer lacks are looked
     # for inside them first
     areas: dict[str, Area] = {}
-    for span in spans:
-        place_id, why = choose_place(span, folded.text, matcher, context)
+    chosen = [(span, *choose_place(span, folded.text, matcher, context)) for span in spans]
+    # those named as places ("in Texas", not "Texas officials") may also overrule the gazetteer
+    located: dict[str, Area] = {}
+    for span, place_id, _ in chosen:
+        if place_id not in matcher.areas or not article.in_body(span.start, span.end):
+            continue
         place = matcher.places[place_id]
-        if (
-            place_id in matcher.areas
-            and place_id not in areas
-            and article.in_body(span.start, span.end)
-        ):
-            areas[place_id] = Area(place.name, matcher.areas[place_id])
-        role, role_why = assign_role(
-            text, span, folded.text, place, fold=fold, is_capital=place_id in matcher.capitals
-        )
+        areas.setdefault(place_id, Area(place.name, matcher.areas[place_id]))
+        if place_id not in located:
+            role, _ = assign_role(text, span, folded.text, place, fold=fold)
+            if role == "locative":
+                located[place_id] = areas[place_id]
+    namesakes = _local_namesakes(article, chosen, matcher, fallback, tuple(located.values()))
+    for span, place_id, why in chosen:
+        place = matcher.places[place_id]
+        is_capital = place_id in matcher.capitals
         point = matcher.points.get(place_id)
+        source = "gazetteer"
+        if place_id in namesakes:
+            best, why = namesakes[place_id]
+            place = Place(f"geonames:{best.geonameid}", best.name, "settlement")
+            is_capital, point, source = False, (best.lon, best.lat), "fallback"
+        role, role_why = assign_role(
+            text, span, folded.text, place, fold=fold, is_capital=is_capital
+        )
         records.append(
             (
                 span.start,
@@ -1499,11 +1512,11 @@ def iter_article_mentions(
                     article,
                     span.start,
                     span.end,
-                    place_id,
+                    place.id,
                     place.kind,
                     role,
                     point,
-                    "gazetteer",
+                    source,
                     f"{why}; {role_why}",
                     sentence_of,
                 ),
@@ -1584,6 +1597,57 @@ def _mention(
 
 #: Generic last words of administrative names the offline index lacks ("Rapides Parish").
 _GENERIC_SUFFIX_RE = re.compile(r"\s+(?:County|Township|Parish|Borough|City|District|Province)$")
+
+
+def _local_namesakes(
+    article: Article,
+    chosen: Sequence[tuple[Span, str, str]],
+    matcher: Matcher,
+    fallback: Any,
+    areas: Sequence[Area],
+) -> dict[str, tuple[Any, str]]:
+    """Gazetteer towns an article means a namesake of: ``place id -> (GeoNames candidate, why)``.
+
+    A story that places itself in a region ("in Texas") and names "Paris", and no other place
+    in France, means the Paris inside the region when GeoNames has a town of that very name
+    there. The gazetteer town must lie outside every such region.
+    """
+    if fallback is None or not areas:
+        return {}
+    countries: dict[str, set[str]] = {}  # country -> the places the body names in it
+    for span, place_id, _ in chosen:
+        country = matcher.places[place_id].country
+        if country and article.in_body(span.start, span.end):
+            countries.setdefault(str(country), set()).add(place_id)
+    found: dict[str, tuple[Any, str]] = {}
+    for _, place_id, _ in chosen:
+        place = matcher.places[place_id]
+        point = matcher.points.get(place_id)
+        if (
+            place_id in found
+            or place.kind != "settlement"
+            or point is None
+            or countries.get(str(place.country), set()) - {place_id}
+            or any(shapely.contains_xy(area.geometry, *point) for area in areas)
+        ):
+            continue
+        hits = fallback.lookup(place.name, areas=areas, limit=1) or []
+        inside = next((a.name for a in areas if hits and _holds(a, hits[0])), None)
+        if inside is not None and hits[0].name == place.name:
+            best = hits[0]
+            found[place_id] = (
+                best,
+                f"'{place.name}' → GeoNames {best.geonameid} {best.name} "
+                f"({best.countrycode}, {best.kind}), not {place_id}: it lies in {inside}, a "
+                f"region the article names, and the article names no other place in "
+                f"{place.country}",
+            )
+    return found
+
+
+def _holds(area: Area, candidate: Any) -> bool:
+    """Tell whether a fallback candidate's point lies inside an article's region."""
+    return bool(shapely.contains_xy(area.geometry, candidate.lon, candidate.lat))
 
 
 def _fallback_countries(candidates: Sequence[NameCandidate], fallback: Any) -> tuple[str, ...]:

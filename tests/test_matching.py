@@ -919,3 +919,32 @@ def test_a_name_the_gazetteer_lacks_is_looked_for_in_the_regions_named(
     article = Article("b", "b.txt", bare, body=((0, len(bare)),))
     found = [m for m in find_mentions(article, matcher, index) if m.surface == "Springfield"]
     assert found and found[0].place_id != f"geonames:{expected}"
+
+
+def _places_named(text: str, matcher, index) -> dict[str, tuple[str | None, str]]:
+    article = Article("a", "a.txt", text, body=((0, len(text)),))
+    return {m.surface: (m.place_id, m.source) for m in find_mentions(article, matcher, index)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "surface", "expected"),
+    [
+        # a story set in a region means the namesake inside it
+        ("Police in Paris, Texas, arrested a man on Monday.", "Paris", "geonames:4717560"),
+        ("Students in Moscow, Idaho, protested on Monday.", "Moscow", "geonames:5601538"),
+        # the gazetteer's town stays when the article names its country too...
+        ("Officials in Texas flew to Paris on Monday for talks in France.", "Paris", "paris"),
+        # ...when the region is only a label, not where the story is
+        ("Texas officials flew to Paris on Monday.", "Paris", "paris"),
+        # ...and when the region has no town of that name
+        ("Police in Texas said the suspect had lived in Yerevan.", "Yerevan", "yerevan"),
+    ],
+)
+def test_a_gazetteer_town_yields_to_its_namesake_in_the_region_of_the_story(
+    real_matcher_and_index, text: str, surface: str, expected: str
+) -> None:
+    matcher, index = real_matcher_and_index
+    place_id, source = _places_named(text, matcher, index)[surface]
+    assert place_id == expected
+    assert source == ("fallback" if expected.startswith("geonames:") else "gazetteer")
