@@ -1497,11 +1497,11 @@ def iter_article_mentions(
         place = matcher.places[place_id]
         is_capital = place_id in matcher.capitals
         point = matcher.points.get(place_id)
-        source = "gazetteer"
-        if place_id in namesakes:
+        kind, source = place.kind, "gazetteer"
+        if place_id in namesakes:  # as a name the gazetteer lacks would be (_resolve_unknown)
             best, why = namesakes[place_id]
             place = Place(f"geonames:{best.geonameid}", best.name, "settlement")
-            is_capital, point, source = False, (best.lon, best.lat), "fallback"
+            is_capital, point, kind, source = False, (best.lon, best.lat), best.kind, "fallback"
         role, role_why = assign_role(
             text, span, folded.text, place, fold=fold, is_capital=is_capital
         )
@@ -1513,7 +1513,7 @@ def iter_article_mentions(
                     span.start,
                     span.end,
                     place.id,
-                    place.kind,
+                    kind,
                     role,
                     point,
                     source,
@@ -1620,12 +1620,11 @@ def _local_namesakes(
         if country and article.in_body(span.start, span.end):
             countries.setdefault(str(country), set()).add(place_id)
     found: dict[str, tuple[Any, str]] = {}
-    for _, place_id, _ in chosen:
+    for place_id in dict.fromkeys(place_id for _, place_id, _ in chosen):
         place = matcher.places[place_id]
         point = matcher.points.get(place_id)
         if (
-            place_id in found
-            or place.kind != "settlement"
+            place.kind != "settlement"
             or point is None
             or countries.get(str(place.country), set()) - {place_id}
             or any(shapely.contains_xy(area.geometry, *point) for area in areas)
