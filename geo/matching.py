@@ -1441,7 +1441,7 @@ def find_mentions(
     matcher
         From ``build_matcher``.
     fallback
-        A ``GeoNamesIndex`` (``.lookup(name, countries=..., near=...)``) for names the
+        A ``GeoNamesIndex`` (``.lookup(name, countries=..., near=..., areas=...)``) for names the
         gazetteer lacks, or ``None`` to list such names as unresolved only.
     sentence_span
         ``(article, offset) -> (start, end)``; default ``geo.articles.sentence_span``.
@@ -1631,22 +1631,16 @@ def _local_namesakes(
         ):
             continue
         hits = fallback.lookup(place.name, areas=areas, limit=1) or []
-        inside = next((a.name for a in areas if hits and _holds(a, hits[0])), None)
-        if inside is not None and hits[0].name == place.name:
+        if hits and hits[0].area is not None and hits[0].name == place.name:
             best = hits[0]
             found[place_id] = (
                 best,
                 f"'{place.name}' → GeoNames {best.geonameid} {best.name} "
-                f"({best.countrycode}, {best.kind}), not {place_id}: it lies in {inside}, a "
+                f"({best.countrycode}, {best.kind}), not {place_id}: it lies in {best.area}, a "
                 f"region the article names, and the article names no other place in "
                 f"{place.country}",
             )
     return found
-
-
-def _holds(area: Area, candidate: Any) -> bool:
-    """Tell whether a fallback candidate's point lies inside an article's region."""
-    return bool(shapely.contains_xy(area.geometry, candidate.lon, candidate.lat))
 
 
 def _fallback_countries(candidates: Sequence[NameCandidate], fallback: Any) -> tuple[str, ...]:
@@ -1683,10 +1677,7 @@ def _resolve_unknown(
     hits: list[Any] = []
     if fallback is not None:
         near, countries, areas = context
-        # a fallback without regions to weigh (a test double, a geocoder) is asked without them
-        options: dict[str, Any] = {"countries": countries, "near": near}
-        if areas:
-            options["areas"] = areas
+        options = {"countries": countries, "near": near, "areas": areas}
         hits = list(fallback.lookup(candidate.surface, **options) or [])
         base = _GENERIC_SUFFIX_RE.sub("", candidate.surface)
         if not hits and base != candidate.surface:

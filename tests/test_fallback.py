@@ -382,6 +382,7 @@ def test_mini_places_inside_a_region_the_article_names_rank_first(mini: GeoNames
     best = mini.lookup("Armenia", areas=[kansas, quindio])[0]
     assert best.geonameid == ARMENIA_CO_CITY
     assert "in Quindío, a region named in the article" in best.reason
+    assert best.area == "Quindío"
     # a region that holds none of the candidates changes nothing
     assert mini.lookup("Armenia", areas=[kansas]) == mini.lookup("Armenia")
 

@@ -505,7 +505,7 @@ class FakeIndex:
     def __init__(self):
         self.queries = []
 
-    def lookup(self, name, *, countries=(), near=None, limit=5):
+    def lookup(self, name, *, countries=(), near=None, areas=(), limit=5):
         self.queries.append((name, tuple(countries), near))
         if name == "Goris":
             return [FakeCandidate(616629, "Goris", "city", "AM", 46.34, 39.51)]
@@ -529,10 +529,10 @@ def test_unknown_names_go_to_the_fallback_or_stay_unresolved(matcher):
 class ProminentIndex(FakeIndex):
     """Knows Goris (a small town) and Toronto, the only prominent name."""
 
-    def lookup(self, name, *, countries=(), near=None, limit=5):
+    def lookup(self, name, *, countries=(), near=None, areas=(), limit=5):
         if name == "Toronto":
             return [FakeCandidate(6167865, "Toronto", "city", "CA", -79.42, 43.7)]
-        return super().lookup(name, countries=countries, near=near, limit=limit)
+        return super().lookup(name, countries=countries, near=near, areas=areas, limit=limit)
 
     def prominent_names(self):
         return frozenset({"Toronto"})
@@ -652,7 +652,7 @@ def test_unknown_names_skip_numbered_things_mastheads_and_possessives(text, expe
 
 
 class CapitalIndex(FakeIndex):
-    def lookup(self, name, *, countries=(), near=None, limit=5):
+    def lookup(self, name, *, countries=(), near=None, areas=(), limit=5):
         return [FakeCandidate(616052, "Yerevan", "city", "AM", 44.51, 40.18)]
 
 
@@ -910,20 +910,19 @@ def test_a_name_the_gazetteer_lacks_is_looked_for_in_the_regions_named(
     real_matcher_and_index, text: str, expected: int
 ) -> None:
     matcher, index = real_matcher_and_index
-    article = Article("a", "a.txt", text, body=((0, len(text)),))
-    found = [m for m in find_mentions(article, matcher, index) if m.surface == "Springfield"]
+    found = _mentions_of("Springfield", text, matcher, index)
     assert [m.place_id for m in found] == [f"geonames:{expected}"]
     assert "a region named in the article" in found[0].reason
     # without the region, another Springfield wins: the region is what decided
     bare = text.replace(", Illinois,", "").replace(", Massachusetts,", "").replace("Ohio ", "")
-    article = Article("b", "b.txt", bare, body=((0, len(bare)),))
-    found = [m for m in find_mentions(article, matcher, index) if m.surface == "Springfield"]
+    found = _mentions_of("Springfield", bare, matcher, index)
     assert found and found[0].place_id != f"geonames:{expected}"
 
 
-def _places_named(text: str, matcher, index) -> dict[str, tuple[str | None, str]]:
+def _mentions_of(surface: str, text: str, matcher, index) -> list:
+    """The mentions written ``surface`` in a one-paragraph article, with the GeoNames fallback."""
     article = Article("a", "a.txt", text, body=((0, len(text)),))
-    return {m.surface: (m.place_id, m.source) for m in find_mentions(article, matcher, index)}
+    return [m for m in find_mentions(article, matcher, index) if m.surface == surface]
 
 
 @pytest.mark.slow
@@ -945,6 +944,6 @@ def test_a_gazetteer_town_yields_to_its_namesake_in_the_region_of_the_story(
     real_matcher_and_index, text: str, surface: str, expected: str
 ) -> None:
     matcher, index = real_matcher_and_index
-    place_id, source = _places_named(text, matcher, index)[surface]
-    assert place_id == expected
-    assert source == ("fallback" if expected.startswith("geonames:") else "gazetteer")
+    (found,) = _mentions_of(surface, text, matcher, index)
+    assert found.place_id == expected
+    assert found.source == ("fallback" if expected.startswith("geonames:") else "gazetteer")
